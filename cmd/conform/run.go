@@ -1,0 +1,266 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+	"golang.org/x/term"
+
+	"github.com/mpconform/mpconform/harness/catalogue"
+	"github.com/mpconform/mpconform/harness/report"
+	"github.com/mpconform/mpconform/harness/runner"
+	"github.com/mpconform/mpconform/suites/suite"
+)
+
+// progress receives the specs' events while RunSpecs runs; the Report nodes below
+// are registered once, at init, as Ginkgo requires.
+var progress struct {
+	out      io.Writer
+	tty      bool
+	total    int
+	done     int
+	outcomes []report.Outcome
+	traces   map[string]string // behaviour ID -> rendered trace of its failing run
+}
+
+var (
+	_ = ReportBeforeSuite(func(r Report) { progress.total = r.PreRunStats.SpecsThatWillRun })
+	_ = ReportBeforeEach(func(r SpecReport) {
+		if progress.tty && progress.out != nil {
+			fmt.Fprintf(progress.out, "\r\033[K[%d/%d] %s", progress.done+1, progress.total, r.LeafNodeText)
+		}
+	})
+	_ = ReportAfterEach(func(r SpecReport) { record(r) })
+)
+
+func record(r SpecReport) {
+	if progress.out == nil || r.State == types.SpecStatePending {
+		return
+	}
+	id := behaviourOf(r.Labels())
+	if id == nil {
+		return
+	}
+	o := report.Outcome{Behaviour: id.ID, Profile: id.Profile, Spec: r.LeafNodeText, Duration: r.RunTime}
+	switch {
+	case r.State == types.SpecStatePassed:
+		o.Passed = true
+	case r.State == types.SpecStateSkipped:
+		if r.Failure.Message == "" {
+			return // filtered out, not run
+		}
+		o.Skipped = r.Failure.Message
+	default:
+		o.Failure = strings.TrimSpace(r.Failure.Message) + "\n  at " + r.Failure.Location.String()
+		for _, e := range r.ReportEntries {
+			if e.Name == "trace" {
+				progress.traces[id.ID] = e.StringRepresentation()
+			}
+		}
+	}
+	progress.outcomes = append(progress.outcomes, o)
+	progress.done++
+	status := "pass"
+	switch {
+	case o.Skipped != "":
+		status = "skip"
+	case !o.Passed:
+		status = "FAIL"
+	}
+	if progress.tty {
+		fmt.Fprint(progress.out, "\r\033[K")
+	}
+	fmt.Fprintf(progress.out, "[%d/%d] %-4s %s (%.1fs)\n", progress.done, progress.total, status, o.Spec, r.RunTime.Seconds())
+}
+
+func behaviourOf(labels []string) *catalogue.Behaviour {
+	for _, l := range labels {
+		if b := catalogue.Get(l); b != nil {
+			return b
+		}
+	}
+	return nil
+}
+
+// fakeT stands in for *testing.T: RunSpecs works outside go test.
+type fakeT struct{ failed bool }
+
+func (t *fakeT) Fail() { t.failed = true }
+
+var profileLabel = map[string]string{
+	"core": catalogue.Core, "extended": catalogue.Extended, "robust": catalogue.Robust, "all": "",
+}
+
+func runCmd(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	implDir := fs.String("impl", "", "implementation directory (with conform.json)")
+	profile := fs.String("profile", "all", "core, extended, robust or all")
+	filter := fs.String("label-filter", "", "Ginkgo label filter: behaviour IDs, profiles, features")
+	scale := fs.Float64("time-scale", 1, "multiply every duration and deadline by X (slow machines: 2 or more)")
+	out := fs.String("out", "reports", "directory for reports")
+	update := fs.Bool("update-expectations", false, "rewrite expectations.json: drop xfails that pass, record failures as xfail")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *implDir == "" {
+		return fmt.Errorf("%w: --impl DIR is required", errUsage)
+	}
+	label, ok := profileLabel[*profile]
+	if !ok {
+		return fmt.Errorf("%w: --profile must be core, extended, robust or all, not %q", errUsage, *profile)
+	}
+	if *scale <= 0 {
+		return fmt.Errorf("%w: --time-scale must be positive", errUsage)
+	}
+	expr := joinFilters(label, *filter)
+	if _, err := types.ParseLabelFilter(expr); err != nil {
+		return fmt.Errorf("%w: --label-filter: %v", errUsage, firstLine(err.Error()))
+	}
+
+	tty := isTerminal(stderr)
+	fmt.Fprintf(stderr, "conform: building and starting %s\n", *implDir)
+	im, err := runner.Open(context.Background(), *implDir)
+	if err != nil {
+		return err
+	}
+	defer im.Close()
+	exp, err := report.LoadExpectations(expectationsPath(im))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "conform: %s %s (%s), features %s\n", im.Hello.Name, im.Hello.Version, im.Hello.Language, strings.Join(im.Hello.Features, ", "))
+
+	suite.Configure(suite.Config{Impl: im, TimeScale: *scale})
+	progress.out, progress.tty, progress.traces = stderr, tty, map[string]string{}
+	started := time.Now()
+	runSpecs(expr)
+	if tty {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+
+	res := &report.Results{
+		Impl: report.Impl{Name: im.Name, Dir: im.Dir, Version: im.Hello.Version,
+			Language: im.Hello.Language, Features: im.Hello.Features},
+		Profile: *profile, Filter: *filter, TimeScale: *scale, Started: started,
+		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported),
+	}
+	dir := filepath.Join(*out, safeName(im.Name))
+	if err := writeTraces(dir, res); err != nil {
+		return err
+	}
+	if err := res.Write(dir); err != nil {
+		return err
+	}
+	res.Table(stdout)
+	fmt.Fprintf(stdout, "reports: %s/{results.json,junit.xml,summary.md}\n", dir)
+	if *update {
+		if err := updateExpectations(im, exp, res); err != nil {
+			return err
+		}
+	}
+	if len(res.Behaviours) == 0 {
+		fmt.Fprintf(stderr, "conform: no behaviour matched profile %q and filter %q\n", *profile, *filter)
+		return exitError(1)
+	}
+	if res.Failed() {
+		return exitError(1)
+	}
+	return nil
+}
+
+func runSpecs(filter string) {
+	sc, rc := GinkgoConfiguration()
+	sc.LabelFilter = filter
+	sc.Timeout = 24 * time.Hour
+	rc.Succinct = true
+	// Progress and results are ours; Ginkgo's own reporter writes nowhere.
+	formatter.ColorableStdOut = io.Discard
+	gomega.RegisterFailHandler(Fail)
+	RunSpecs(&fakeT{}, "mpconform", sc, rc)
+}
+
+func joinFilters(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return "(" + a + ") && (" + b + ")"
+}
+
+func expectationsPath(im *runner.Impl) string {
+	p := im.Expectations
+	if p == "" {
+		p = "expectations.json"
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(im.Dir, p)
+	}
+	return p
+}
+
+// writeTraces saves each failing behaviour's trace next to the results.
+func writeTraces(dir string, res *report.Results) error {
+	tdir := filepath.Join(dir, "traces")
+	if err := os.RemoveAll(tdir); err != nil {
+		return err
+	}
+	for i, b := range res.Behaviours {
+		t, ok := progress.traces[b.ID]
+		if !ok || b.Status == report.Pass {
+			continue
+		}
+		if err := os.MkdirAll(tdir, 0o755); err != nil {
+			return err
+		}
+		name := filepath.Join("traces", b.ID+".txt")
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(t), 0o644); err != nil {
+			return err
+		}
+		res.Behaviours[i].Trace = name
+	}
+	return nil
+}
+
+func updateExpectations(im *runner.Impl, exp *report.Expectations, res *report.Results) error {
+	for _, b := range res.Behaviours {
+		switch {
+		case b.Unexpected:
+			delete(exp.XFail, b.ID)
+		case b.Status == report.Fail:
+			exp.XFail[b.ID] = report.Expectation{Reason: "recorded by conform --update-expectations: " + firstLine(b.Message) + " (explain why, or fix it)"}
+		}
+	}
+	p := expectationsPath(im)
+	fmt.Fprintf(os.Stderr, "conform: rewrote %s\n", p)
+	return exp.Save(p)
+}
+
+var unsafe = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+func safeName(s string) string { return unsafe.ReplaceAllString(s, "_") }
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && os.Getenv("CI") == "" && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,285 @@
+// Package runner starts an implementation's driver and runs scenarios on it
+// (docs/protocol.md §1–§3).
+//
+// Open loads an implementation's manifest, builds its driver once and asks it hello;
+// Impl.Run sends one scenario and returns the trace, with the driver in a process
+// group of its own, a deadline, and every process that outlives the run reported as
+// a leak and killed. The runner does not interpret traces.
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mpconform/mpconform/harness/trace"
+)
+
+// Manifest is an implementation's conform.json.
+type Manifest struct {
+	Name         string   `json:"name"`
+	Build        []string `json:"build,omitempty"`
+	Driver       []string `json:"driver"`
+	Expectations string   `json:"expectations,omitempty"`
+
+	Dir string `json:"-"` // the manifest's directory, absolute
+}
+
+// LoadManifest reads dir/conform.json.
+func LoadManifest(dir string) (*Manifest, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(abs, "conform.json"))
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: no conform.json: an implementation is a directory with a manifest (docs/protocol.md §1)", dir)
+		}
+		return nil, err
+	}
+	var m Manifest
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s/conform.json: %v", dir, err)
+	}
+	if m.Name == "" || len(m.Driver) == 0 {
+		return nil, fmt.Errorf("%s/conform.json: \"name\" and \"driver\" are required", dir)
+	}
+	m.Dir = abs
+	return &m, nil
+}
+
+// Hello is the driver's answer to `hello`.
+type Hello struct {
+	Protocol    int      `json:"protocol"`
+	Name        string   `json:"name"`
+	Version     string   `json:"version"`
+	Language    string   `json:"language"`
+	Features    []string `json:"features"`
+	StartMethod string   `json:"start_method,omitempty"`
+}
+
+// Supports reports whether the driver implements every feature.
+func (h Hello) Supports(features ...string) (missing string, ok bool) {
+	for _, f := range features {
+		found := false
+		for _, g := range h.Features {
+			if f == g {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return f, false
+		}
+	}
+	return "", true
+}
+
+// Impl is a built implementation whose driver answered hello.
+type Impl struct {
+	*Manifest
+	Hello Hello
+
+	bin string
+}
+
+// Open loads the manifest in dir, runs its build step and asks the driver hello.
+// Close removes the build's scratch directory.
+func Open(ctx context.Context, dir string) (*Impl, error) {
+	m, err := LoadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := os.MkdirTemp("", "mpconform-bin-")
+	if err != nil {
+		return nil, err
+	}
+	im := &Impl{Manifest: m, bin: bin}
+	if len(m.Build) > 0 {
+		cmd := exec.CommandContext(ctx, im.expand(m.Build[0]), im.expandAll(m.Build[1:])...)
+		cmd.Dir = m.Dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			im.Close()
+			return nil, fmt.Errorf("%s: build %q failed: %v\n%s", m.Name, strings.Join(m.Build, " "), err, out)
+		}
+	}
+	if err := im.hello(ctx); err != nil {
+		im.Close()
+		return nil, err
+	}
+	return im, nil
+}
+
+// Close removes the scratch directory of the build.
+func (im *Impl) Close() error { return os.RemoveAll(im.bin) }
+
+func (im *Impl) expand(s string) string { return strings.ReplaceAll(s, "{bin}", im.bin) }
+
+func (im *Impl) expandAll(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = im.expand(a)
+	}
+	return out
+}
+
+// command builds the driver's command line with extra arguments.
+func (im *Impl) command(ctx context.Context, args ...string) *exec.Cmd {
+	argv := append(im.expandAll(im.Driver), args...)
+	prog := argv[0]
+	if strings.Contains(prog, "/") && !filepath.IsAbs(prog) {
+		prog = filepath.Join(im.Dir, prog)
+	}
+	cmd := exec.CommandContext(ctx, prog, argv[1:]...)
+	cmd.Dir = im.Dir
+	return cmd
+}
+
+func (im *Impl) hello(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	cmd := im.command(ctx, "hello")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s: hello failed: %v: %s", im.Name, err, lastLine(stderr.Bytes()))
+	}
+	d := json.NewDecoder(bytes.NewReader(out))
+	if err := d.Decode(&im.Hello); err != nil {
+		return fmt.Errorf("%s: hello printed no JSON object: %v", im.Name, err)
+	}
+	if im.Hello.Protocol != 1 {
+		return fmt.Errorf("%s: hello says protocol %d; this harness speaks protocol 1", im.Name, im.Hello.Protocol)
+	}
+	return nil
+}
+
+// Options tune one run.
+type Options struct {
+	Deadline time.Duration   // the whole run; default 60s
+	Grace    time.Duration   // how long processes may outlive the driver; default 2s
+	Validate trace.Validator // checks each trace record; nil checks nothing
+}
+
+// Result is what one run produced.
+type Result struct {
+	Trace    *trace.Trace
+	Exit     int // the driver's exit status; -N when killed by signal N
+	Stdout   []byte
+	Stderr   []byte
+	Leaks    []Proc // processes that outlived the driver by more than the grace period
+	Duration time.Duration
+}
+
+// DriverError is a run the driver refused or failed: it did not exit 0.
+type DriverError struct {
+	Impl   string
+	Exit   int
+	Reason string // the last line of stderr
+}
+
+func (e *DriverError) Error() string {
+	if e.Exit == 2 {
+		return fmt.Sprintf("driver error: %s rejected the scenario (exit 2): %s", e.Impl, e.Reason)
+	}
+	return fmt.Sprintf("driver error: %s exited %d: %s", e.Impl, e.Exit, e.Reason)
+}
+
+// ErrDeadline is returned (wrapped) when a run outlives its deadline; the driver
+// and all its processes have been killed, and Result still holds the trace so far.
+var ErrDeadline = errors.New("run exceeded its deadline")
+
+// Run sends one scenario to the driver and waits for it to finish. It returns the
+// result and, when the driver did not exit 0 or outlived its deadline, an error
+// (*DriverError, or one wrapping ErrDeadline). Leaks are in Result, not the error.
+func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, error) {
+	if o.Deadline == 0 {
+		o.Deadline = 60 * time.Second
+	}
+	if o.Grace == 0 {
+		o.Grace = 2 * time.Second
+	}
+	dir, err := os.MkdirTemp("", "mpconform-trace-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	cmd := im.command(context.Background(), "run", "--trace", dir)
+	cmd.Stdin = bytes.NewReader(scenario)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	adoptOrphans()
+
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%s: cannot start driver: %v", im.Name, err)
+	}
+	pgid := cmd.Process.Pid
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+
+	var runErr error
+	timer := time.NewTimer(o.Deadline)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		killGroup(pgid)
+		<-done
+		runErr = fmt.Errorf("%s: %w (%v)", im.Name, ErrDeadline, o.Deadline)
+	case <-ctx.Done():
+		killGroup(pgid)
+		<-done
+		runErr = ctx.Err()
+	}
+	res := &Result{
+		Exit:     exitStatus(cmd.ProcessState),
+		Stdout:   stdout.Bytes(),
+		Stderr:   stderr.Bytes(),
+		Duration: time.Since(start),
+	}
+	res.Leaks = sweep(pgid, o.Grace)
+
+	tr, terr := trace.Load(dir, o.Validate)
+	if terr != nil {
+		return res, fmt.Errorf("%s: %v", im.Name, terr)
+	}
+	res.Trace = tr
+	if runErr == nil && res.Exit != 0 {
+		runErr = &DriverError{Impl: im.Name, Exit: res.Exit, Reason: lastLine(res.Stderr)}
+	}
+	return res, runErr
+}
+
+func exitStatus(ps *os.ProcessState) int {
+	if ps == nil {
+		return -1
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+func lastLine(b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	s := strings.TrimSpace(lines[len(lines)-1])
+	if s == "" {
+		return "(no message on stderr)"
+	}
+	return s
+}

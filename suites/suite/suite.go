@@ -1,0 +1,193 @@
+// Package suite is the glue between the Ginkgo specs in suites/<area> and the
+// implementation under test: which implementation, at what time scale, and how a
+// spec runs a scenario on it and gets the trace back.
+//
+// `go test ./suites/...` runs the specs against the implementation named by
+// $MPCONFORM_IMPL (default: the Go reference in impl/); cmd/conform links the same
+// specs and calls Configure before running them.
+package suite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mpconform/mpconform/harness/catalogue"
+	"github.com/mpconform/mpconform/harness/runner"
+	"github.com/mpconform/mpconform/harness/scenario"
+	"github.com/mpconform/mpconform/harness/schema"
+	"github.com/mpconform/mpconform/harness/trace"
+)
+
+// Config is what the specs run against.
+type Config struct {
+	Impl      *runner.Impl
+	TimeScale float64 // multiplies every duration in scenarios and deadlines
+}
+
+var (
+	cfg     Config
+	cfgOnce sync.Once
+	cfgErr  error
+	opened  bool // Impl was opened here and is closed after the suite
+)
+
+// Configure sets the implementation and time scale; call it before RunSpecs.
+func Configure(c Config) {
+	cfgOnce.Do(func() {})
+	if c.TimeScale <= 0 {
+		c.TimeScale = 1
+	}
+	cfg = c
+}
+
+// current returns the configuration, opening $MPCONFORM_IMPL (or impl/) on first
+// use when nobody called Configure.
+func current() Config {
+	cfgOnce.Do(func() {
+		dir := os.Getenv("MPCONFORM_IMPL")
+		if dir == "" {
+			dir = filepath.Join(moduleRoot(), "impl")
+		}
+		scale := 1.0
+		if s := os.Getenv("MPCONFORM_TIME_SCALE"); s != "" {
+			scale, cfgErr = strconv.ParseFloat(s, 64)
+		}
+		if cfgErr == nil {
+			cfg.TimeScale = scale
+			cfg.Impl, cfgErr = runner.Open(context.Background(), dir)
+			opened = true
+		}
+	})
+	if cfgErr != nil {
+		Fail("cannot open the implementation: " + cfgErr.Error())
+	}
+	return cfg
+}
+
+var _ = AfterSuite(func() {
+	if opened && cfg.Impl != nil {
+		cfg.Impl.Close()
+	}
+})
+
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return dir
+}
+
+// Spec declares a spec that checks behaviour b. Its labels are b's ID, profile and
+// features, so label filters select by any of them; when the driver lacks a
+// feature the spec is skipped as unsupported.
+func Spec(b *catalogue.Behaviour, text string, body func()) bool {
+	labels := Label(append([]string{b.ID, b.Profile}, b.Features...)...)
+	return It(b.ID+": "+text, labels, func() {
+		if missing, ok := current().Impl.Hello.Supports(b.Features...); !ok {
+			Skip(Unsupported + missing)
+		}
+		body()
+	})
+}
+
+// Unsupported prefixes the skip message of a spec whose feature the driver lacks.
+const Unsupported = "unsupported: the driver does not list feature "
+
+// Scale converts milliseconds at time scale 1 into the configured scale.
+func Scale(ms float64) time.Duration {
+	return time.Duration(ms * current().TimeScale * float64(time.Millisecond))
+}
+
+// Run sends the scenario to the implementation and returns its trace. The spec
+// fails when the scenario is invalid (a harness bug), the driver does not exit 0,
+// or any process outlives the run. The trace is attached to the spec's report and
+// shown when the spec fails.
+func Run(s *scenario.Scenario) *trace.Trace {
+	GinkgoHelper()
+	res, err := RunAllowingErrors(s)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now): %v", res.Leaks)
+	return res.Trace
+}
+
+// RunAllowingErrors runs the scenario and returns what happened, without judging
+// the driver's exit or leaks; the trace is attached as in Run.
+func RunAllowingErrors(s *scenario.Scenario) (*runner.Result, error) {
+	GinkgoHelper()
+	c := current()
+	doc, err := s.Scaled(c.TimeScale).JSON()
+	Expect(err).NotTo(HaveOccurred())
+	Expect(schema.Scenario(doc)).To(Succeed(), "the harness built an invalid scenario")
+	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
+		Deadline: Scale(60_000),
+		Grace:    Scale(2_000),
+		Validate: schema.TraceRecord,
+	})
+	if res != nil {
+		AddReportEntry("trace", Render(res), ReportEntryVisibilityFailureOrVerbose)
+	}
+	var de *runner.DriverError
+	if errors.As(err, &de) || errors.Is(err, runner.ErrDeadline) {
+		return res, err
+	}
+	Expect(err).NotTo(HaveOccurred())
+	return res, nil
+}
+
+// Render shows a run's trace and output for a failure message.
+func Render(res *runner.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "driver exit %d after %v\n", res.Exit, res.Duration.Round(time.Millisecond))
+	if res.Trace != nil {
+		var t0 int64
+		if len(res.Trace.Records) > 0 {
+			t0 = res.Trace.Records[0].T0
+		}
+		for _, r := range res.Trace.Records {
+			fmt.Fprintf(&b, "%+9.3fms %s\n", float64(r.T0-t0)/1e6, r)
+		}
+	}
+	if len(res.Stderr) > 0 {
+		fmt.Fprintf(&b, "stderr:\n%s\n", tail(res.Stderr, 2000))
+	}
+	for _, l := range res.Leaks {
+		fmt.Fprintf(&b, "leaked: %s\n", l)
+	}
+	return b.String()
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// Main returns the trace's main process; the spec fails when there is none.
+func Main(t *trace.Trace) trace.Process {
+	GinkgoHelper()
+	m, ok := t.Main()
+	Expect(ok).To(BeTrue(), "the trace has no main process (no process.begin with program main)")
+	return m
+}
+
+// Program returns the process that ran program; the spec fails when none did.
+func Program(t *trace.Trace, program string) trace.Process {
+	GinkgoHelper()
+	p, ok := t.Program(program)
+	Expect(ok).To(BeTrue(), "no process ran program %q", program)
+	return p
+}
