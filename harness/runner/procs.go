@@ -44,7 +44,7 @@ func sweep(pgid int, grace time.Duration) []Proc {
 		if time.Now().After(deadline) {
 			killGroup(pgid)
 			for _, p := range alive {
-				reap(p.Pid)
+				reap(p.Pid, 0) // SIGKILLed: dies at once; ECHILD unless it is ours
 			}
 			return alive
 		}
@@ -61,7 +61,7 @@ func group(pgid int) []Proc {
 		}
 		if p.State == "Z" || p.State == "X" {
 			if p.Ppid == os.Getpid() {
-				reap(p.Pid)
+				reap(p.Pid, unix.WNOHANG)
 			}
 			continue
 		}
@@ -70,9 +70,9 @@ func group(pgid int) []Proc {
 	return alive
 }
 
-func reap(pid int) {
+func reap(pid, options int) {
 	var ws unix.WaitStatus
-	_, _ = unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	_, _ = unix.Wait4(pid, &ws, options, nil)
 }
 
 func killGroup(pgid int) { _ = syscall.Kill(-pgid, syscall.SIGKILL) }

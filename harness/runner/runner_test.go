@@ -1,0 +1,74 @@
+package runner_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mpconform/mpconform/harness/runner"
+)
+
+func open(t *testing.T, dir string) *runner.Impl {
+	t.Helper()
+	im, err := runner.Open(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { im.Close() })
+	return im
+}
+
+func TestLeakIsReportedAndKilled(t *testing.T) {
+	im := open(t, "testdata/leaky")
+	res, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Grace: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Leaks) != 1 || !strings.Contains(res.Leaks[0].Cmdline, "sleep 300") {
+		t.Fatalf("leaks = %v, want the sleep", res.Leaks)
+	}
+	if err := syscall.Kill(res.Leaks[0].Pid, 0); err == nil {
+		t.Errorf("leaked pid %d still alive", res.Leaks[0].Pid)
+	}
+	if len(res.Trace.Records) != 1 {
+		t.Errorf("trace has %d records, want 1", len(res.Trace.Records))
+	}
+}
+
+func TestDeadlineKillsTheGroup(t *testing.T) {
+	im := open(t, "testdata/hangs")
+	start := time.Now()
+	res, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Deadline: 300 * time.Millisecond, Grace: 100 * time.Millisecond})
+	if !errors.Is(err, runner.ErrDeadline) {
+		t.Fatalf("err = %v, want ErrDeadline", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("the deadline did not stop the run")
+	}
+	if len(res.Leaks) != 0 {
+		t.Errorf("processes survived the kill: %v", res.Leaks)
+	}
+}
+
+func TestRefusalIsADriverError(t *testing.T) {
+	im := open(t, "testdata/refuses")
+	_, err := im.Run(context.Background(), []byte(`{}`), runner.Options{})
+	var de *runner.DriverError
+	if !errors.As(err, &de) || de.Exit != 2 {
+		t.Fatalf("err = %v, want a DriverError with exit 2", err)
+	}
+	want := `driver error: refuses rejected the scenario (exit 2): driver.sh: scenario error: main/0: unknown op "frobnicate"`
+	if err.Error() != want {
+		t.Errorf("error = %q\nwant    %q", err, want)
+	}
+}
+
+func TestMissingManifest(t *testing.T) {
+	_, err := runner.Open(context.Background(), "testdata")
+	if err == nil || !strings.Contains(err.Error(), "no conform.json") {
+		t.Fatalf("err = %v, want a clear message about conform.json", err)
+	}
+}
