@@ -1,0 +1,52 @@
+// Package interp is the scenario interpreter of the Go reference driver: it
+// runs mpconform scenarios (docs/protocol.md) with package mp, one real
+// process per spawned program, and writes their trace.
+//
+// A driver's main is
+//
+//	func main() {
+//		mp.Main() // a child process runs its program here and never returns
+//		interp.Main()
+//	}
+//
+// Main validates the whole scenario before running any of it: an unknown op
+// or field, a field of the wrong type or an unsupported resource exits 2 with
+// a one-line reason. Then the main process runs "main"; spawn creates an
+// mp.Process whose target runs a named program in the child, which re-executes
+// the same binary and so runs the same interpreter.
+//
+// # Mutants
+//
+// Deliberately broken drivers, which prove that a spec can fail, reuse this
+// package and change one thing. The op table Ops, the end-of-program hook
+// AtEnd and SpawnOptions are variables for that. Change them in an init
+// function of the mutant's main package: init runs in every process, before
+// mp.Main dispatches a child, so children run the same broken ops. For
+// example, a driver whose children never overlap:
+//
+//	func init() {
+//		start := interp.Ops["start"]
+//		run := start.Run
+//		start.Run = func(c *interp.Call) (any, error) {
+//			v, err := run(c)
+//			if err == nil {
+//				c.Proc.Join(context.Background()) // wait for it: no parallelism
+//			}
+//			return v, err
+//		}
+//		interp.Ops["start"] = start
+//	}
+//
+// and one that leaves daemons running at the end of main:
+//
+//	func init() {
+//		interp.SpawnOptions = []mp.Option{mp.ParentDeathSignal(0)}
+//		interp.AtEnd = func() {
+//			for _, p := range mp.ActiveChildren() {
+//				if !p.Daemon() {
+//					p.Join(context.Background())
+//				}
+//			}
+//		}
+//	}
+package interp

@@ -1,0 +1,61 @@
+package interp
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mpconform/mpconform/impl/mp"
+)
+
+// Version is the driver's version, reported by hello.
+const Version = "0.1.0"
+
+// Main is the driver's entry point: it runs the command in os.Args and exits
+// with the protocol's exit code (protocol.md §2, §3). It calls mp.Main first,
+// so that a child process runs its program there.
+func Main() {
+	mp.Main()
+	os.Exit(command(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	usage := func(reason string) int {
+		fmt.Fprintf(stderr, "driver: %s (usage: driver hello | driver run --trace DIR < scenario.json)\n", reason)
+		return 2
+	}
+	if len(args) == 0 {
+		return usage("no command")
+	}
+	switch args[0] {
+	case "hello":
+		hello, _ := json.Marshal(map[string]any{"protocol": 1, "name": "go-reference", "version": Version,
+			"language": "go", "features": Features})
+		fmt.Fprintf(stdout, "%s\n", hello)
+		return 0
+	case "run":
+		fs := flag.NewFlagSet("run", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		dir := fs.String("trace", "", "directory of the trace files")
+		if err := fs.Parse(args[1:]); err != nil {
+			return usage(err.Error())
+		}
+		if *dir == "" || fs.NArg() > 0 {
+			return usage("run takes --trace DIR and nothing else")
+		}
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintln(stderr, "driver: reading the scenario:", err)
+			return 1
+		}
+		sc, err := parseScenario(data)
+		if err != nil {
+			fmt.Fprintln(stderr, "driver: scenario error:", err)
+			return 2
+		}
+		return runProgram(sc, sc.main, []any{}, *dir)
+	}
+	return usage(fmt.Sprintf("unknown command %q", args[0]))
+}

@@ -1,0 +1,130 @@
+package interp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+
+	"github.com/mpconform/mpconform/impl/mp"
+)
+
+func init() {
+	on := func(more map[string]Field) map[string]Field {
+		fields := map[string]Field{"proc": {Name, true}, "index": {Int, false}}
+		maps.Copy(fields, more)
+		return fields
+	}
+	Ops["spawn"] = Op{Fields: map[string]Field{"as": {Name, true}, "program": {Name, true}, "args": {List, false},
+		"name": {String, false}, "prefix": {String, false}, "daemon": {Bool, false}}, Run: spawn}
+	Ops["start"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) {
+		if err := c.Proc.Start(); err != nil {
+			return nil, err
+		}
+		return int64(c.Proc.Pid()), nil
+	}}
+	Ops["join"] = Op{Fields: on(map[string]Field{"timeout": {Number, false}}), Blocks: true, Run: join}
+	Ops["is_alive"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
+	Ops["exitcode"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
+	Ops["pid"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) {
+		if pid := c.Proc.Pid(); pid != 0 {
+			return int64(pid), nil
+		}
+		return nil, nil
+	}}
+	Ops["name"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
+	Ops["terminate"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
+	Ops["kill"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
+	Ops["set_daemon"] = Op{Fields: on(map[string]Field{"value": {Bool, true}}), Run: func(c *Call) (any, error) {
+		return nil, c.Proc.SetDaemon(c.In["value"].(bool))
+	}}
+	Ops["active_children"] = Op{Fields: map[string]Field{}, Run: func(*Call) (any, error) {
+		var names []string
+		for _, p := range mp.ActiveChildren() {
+			names = append(names, p.Name())
+		}
+		slices.Sort(names)
+		list := []any{}
+		for _, n := range names {
+			list = append(list, n)
+		}
+		return list, nil
+	}}
+}
+
+// childArg is what a child needs to run one program of the scenario.
+type childArg struct {
+	Scenario json.RawMessage `json:"scenario"`
+	Program  string          `json:"program"`
+	Args     json.RawMessage `json:"args"` // resolved values, as protocol JSON
+	Trace    string          `json:"trace"`
+}
+
+// programTarget runs a program in a child process.
+var programTarget = mp.Register("interp.program", func(a childArg) error {
+	sc, err := parseScenario(a.Scenario)
+	if err != nil {
+		return fmt.Errorf("driver: scenario error: %v", err)
+	}
+	prog, ok := sc.programs[a.Program]
+	if !ok {
+		return fmt.Errorf("driver: no program %q", a.Program)
+	}
+	args, err := decodeJSONValue(a.Args)
+	if err != nil {
+		return fmt.Errorf("driver: arguments: %v", err)
+	}
+	list, _ := args.([]any)
+	if len(list) != len(prog.params) {
+		return fmt.Errorf("driver: program %q takes %d args, got %d", prog.name, len(prog.params), len(list))
+	}
+	// runProgram has done the end-of-program work already; exit here so
+	// that mp's own shutdown does not redo it behind a replaced AtEnd.
+	os.Exit(runProgram(sc, prog, list, a.Trace))
+	return nil
+})
+
+func spawn(c *Call) (any, error) {
+	var opts []mp.Option
+	if name, ok := c.In["name"].(string); ok {
+		opts = append(opts, mp.Name(name))
+	}
+	if prefix, ok := c.In["prefix"].(string); ok {
+		opts = append(opts, mp.Prefix(prefix))
+	}
+	if daemon, ok := c.In["daemon"].(bool); ok {
+		opts = append(opts, mp.Daemon(daemon))
+	}
+	args, _ := c.In["args"].([]any)
+	if args == nil {
+		args = []any{}
+	}
+	arg := childArg{Scenario: c.r.sc.raw, Program: c.In["program"].(string), Args: encodeValue(args), Trace: c.r.dir}
+	p := mp.New(programTarget, arg, append(opts, SpawnOptions...)...)
+	c.Bind(c.In["as"].(string), p)
+	return p.Name(), nil
+}
+
+func join(c *Call) (any, error) {
+	ctx := context.Background()
+	if d, ok := c.duration("timeout"); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, max(d, 0))
+		defer cancel()
+	}
+	if err := c.Proc.Join(ctx); err != nil && ctx.Err() == nil {
+		return nil, err
+	}
+	// A join that timed out is no error: the exit code says it is running.
+	return exitCode(c.Proc), nil
+}
+
+// exitCode is the process's exit code, or nil while it has not exited.
+func exitCode(p *mp.Process) any {
+	if code, exited := p.ExitCode(); exited {
+		return int64(code)
+	}
+	return nil
+}

@@ -1,0 +1,167 @@
+package interp
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/mpconform/mpconform/impl/mp"
+)
+
+// A runner runs the programs of one process.
+type runner struct {
+	sc     *scenario
+	trace  *tracer
+	dir    string
+	groups map[string][]*mp.Process
+	ending *ending // set by return or raise: the program stops
+}
+
+type ending struct {
+	raised  bool
+	message string
+}
+
+// An env binds params and repeat variables; inner bindings come first.
+type env struct {
+	name string
+	val  any
+	up   *env
+}
+
+func (e *env) with(name string, val any) *env { return &env{name, val, e} }
+
+func (e *env) lookup(name string) (any, bool) {
+	for ; e != nil; e = e.up {
+		if e.name == name {
+			return e.val, true
+		}
+	}
+	return nil, false
+}
+
+func (r *runner) steps(steps []*step, e *env) {
+	for _, s := range steps {
+		r.step(s, e)
+		if r.ending != nil {
+			return
+		}
+	}
+}
+
+func (r *runner) step(s *step, e *env) {
+	op := Ops[s.op]
+	in := make(map[string]any, len(s.fields))
+	for k, v := range s.fields {
+		in[k] = resolve(v, e)
+	}
+	c := Call{Op: s.op, Step: s.path, In: in, r: r, s: s, env: e}
+	if err := checkResolved(op, in); err != nil {
+		r.fail(c, err)
+		return
+	}
+	if _, ok := op.Fields["proc"]; !ok {
+		r.call(op, c)
+		return
+	}
+	group := r.groups[in["proc"].(string)]
+	if i, ok := c.int("index"); ok {
+		if i >= int64(len(group)) {
+			r.fail(c, errorf("IndexError", "process group %q has %d members, no index %d", in["proc"], len(group), i))
+			return
+		}
+		group = group[i : i+1]
+	} else if len(group) == 0 {
+		r.fail(c, errorf("Error", "no process is bound to %q yet", in["proc"]))
+		return
+	}
+	for _, p := range group {
+		c.Proc = p
+		r.call(op, c)
+	}
+}
+
+func (r *runner) call(op Op, c Call) {
+	t0 := now()
+	if op.Blocks {
+		r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t0, pending: true})
+	}
+	value, err := op.Run(&c)
+	t1 := now()
+	if op.Instant {
+		t1 = t0
+	}
+	if !op.Silent {
+		r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t0, t1: t1, value: value, err: err})
+	}
+}
+
+// fail records a step that could not run.
+func (r *runner) fail(c Call, err error) {
+	t := now()
+	r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t, t1: t, err: err})
+}
+
+func (r *runner) write(rec record) {
+	if err := r.trace.write(rec); err != nil {
+		fmt.Fprintln(os.Stderr, "driver: trace:", err)
+	}
+}
+
+// checkResolved checks scalar fields whose value came from a param.
+func checkResolved(op Op, in map[string]any) error {
+	for name, val := range in {
+		if val == nil && !op.Fields[name].Required {
+			continue
+		}
+		var ok bool
+		switch op.Fields[name].Kind {
+		case Int:
+			_, ok = val.(int64)
+		case Number:
+			switch val.(type) {
+			case int64, Float:
+				ok = true
+			}
+		case String:
+			_, ok = val.(string)
+		case Bool:
+			_, ok = val.(bool)
+		default:
+			ok = true
+		}
+		if !ok {
+			return errorf("ValueError", "field %q: want %s, got %s", name, op.Fields[name].Kind, string(appendValue(nil, val, true)))
+		}
+	}
+	return nil
+}
+
+// runProgram runs prog as this process's program, with args bound to its
+// params, and returns the exit code for its end (§7, §9). Ops that exit or
+// crash do not return.
+func runProgram(sc *scenario, prog *program, args []any, dir string) int {
+	tr, err := openTrace(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "driver: trace:", err)
+		return 1
+	}
+	r := &runner{sc: sc, trace: tr, dir: dir, groups: map[string][]*mp.Process{}}
+	me := mp.Current()
+	t := now()
+	r.write(record{op: "process.begin", step: prog.name, in: map[string]any{"args": args}, t0: t, t1: t,
+		value: map[string]any{"name": me.Name, "daemon": me.Daemon, "program": prog.name}})
+	var e *env
+	for i, p := range prog.params {
+		e = e.with(p, args[i])
+	}
+	r.steps(prog.steps, e)
+	AtEnd()
+	code := 0
+	if r.ending != nil && r.ending.raised {
+		fmt.Fprintf(os.Stderr, "%s: raise: %s\n", me.Name, r.ending.message)
+		code = 1
+	}
+	t = now()
+	r.write(record{op: "process.end", step: prog.name, t0: t, t1: t, value: map[string]any{"exitcode": code}})
+	return code
+}

@@ -1,0 +1,219 @@
+package mp
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"syscall"
+)
+
+// A child is this binary executed again. The environment only tells it that it
+// is a child; what to run comes through a pipe at bootstrapFD, so that its
+// size has no limit. Files that the argument hands over follow it: fd
+// bootstrapFD+1+i is passed file i.
+const (
+	envBootstrap = "MPCONFORM_MP_CHILD"
+	bootstrapFD  = 3
+	selfExe      = "/proc/self/exe"
+)
+
+// bootstrap is what a parent sends a child through the bootstrap pipe.
+type bootstrap struct {
+	Target   string          `json:"target"`
+	Arg      json.RawMessage `json:"arg"`
+	Name     string          `json:"name"`
+	Identity []int           `json:"identity"`
+	Daemon   bool            `json:"daemon"`
+	Files    int             `json:"files"`
+}
+
+var mainCalled atomic.Bool
+
+// Main runs the child role: in a process started by Process.Start it runs the
+// target and exits, never returning; in any other process it returns at once.
+// Call it first in main, before anything a child should not do, and register
+// targets at package level so that they exist before it runs.
+func Main() {
+	if mainCalled.Swap(true) {
+		return
+	}
+	if _, child := os.LookupEnv(envBootstrap); !child {
+		return
+	}
+	// Whatever this child runs later (its own children included) is not
+	// a bootstrapping child.
+	os.Unsetenv(envBootstrap)
+	os.Exit(runChild())
+}
+
+func runChild() int {
+	b, err := readBootstrap()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mp: child bootstrap:", err)
+		return 1
+	}
+	self.name, self.identity, self.daemon = b.Name, b.Identity, b.Daemon
+	run, ok := lookupTarget(b.Target)
+	if !ok {
+		fmt.Fprintf(os.Stderr, "Process %s: mp: no target %q is registered (Register must run at package level)\n", b.Name, b.Target)
+		return 1
+	}
+	code := runTarget(run, b.Arg)
+	Shutdown()
+	return code
+}
+
+// runTarget turns an error or a panic into exit status 1, as CPython does an
+// uncaught exception, so that the child still shuts down its own children.
+func runTarget(run runner, arg []byte) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "Process %s: panic: %v\n\n%s", self.name, r, debug.Stack())
+			code = 1
+		}
+	}()
+	if err := run(arg); err != nil {
+		fmt.Fprintf(os.Stderr, "Process %s: %v\n", self.name, err)
+		return 1
+	}
+	return 0
+}
+
+// inherited holds the files passed to this child, by index.
+var inherited []*os.File
+
+func readBootstrap() (bootstrap, error) {
+	var b bootstrap
+	f := os.NewFile(bootstrapFD, "mp-bootstrap")
+	data, err := io.ReadAll(f)
+	f.Close()
+	if err != nil {
+		return b, err
+	}
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, err
+	}
+	for i := range b.Files {
+		fd := bootstrapFD + 1 + i
+		// Inherited fds are not close-on-exec: keep them from leaking into
+		// this child's own children.
+		syscall.CloseOnExec(fd)
+		inherited = append(inherited, os.NewFile(uintptr(fd), fmt.Sprintf("mp-inherited-%d", i)))
+	}
+	return b, nil
+}
+
+// spawning collects the files that the argument of the process being started
+// hands to the child. It is held for the whole encoding of one argument.
+var spawning struct {
+	sync.Mutex
+	files []*os.File
+}
+
+// passFile arranges for f to be inherited by the child being started and
+// returns its index, for inheritedFile in the child. It is the seam for types
+// that wrap OS resources (locks, queues, pipe ends): their MarshalJSON calls
+// passFile and their UnmarshalJSON calls inheritedFile. It is only valid while
+// Start encodes an argument (spawning is locked by that goroutine).
+func passFile(f *os.File) int {
+	spawning.files = append(spawning.files, f)
+	return len(spawning.files) - 1
+}
+
+// inheritedFile returns the file the parent passed as index i, or nil.
+func inheritedFile(i int) *os.File {
+	if i < 0 || i >= len(inherited) {
+		return nil
+	}
+	return inherited[i]
+}
+
+// spawn starts the child process for p and sends it its bootstrap.
+func spawn(p *Process, daemon bool) (*os.Process, error) {
+	if _, child := os.LookupEnv(envBootstrap); child {
+		// Without this guard a child would run main again and start
+		// children of its own, forever.
+		return nil, fmt.Errorf("mp: cannot start %s: this is a child process and mp.Main was not called first in main", p.name)
+	}
+	spawning.Lock()
+	defer spawning.Unlock()
+	spawning.files = nil
+	arg, err := p.encode()
+	files := spawning.files
+	spawning.files = nil
+	if err != nil {
+		return nil, fmt.Errorf("mp: encoding the argument of %s: %w", p.name, err)
+	}
+	payload, err := json.Marshal(bootstrap{Target: p.target, Arg: arg, Name: p.name,
+		Identity: p.identity, Daemon: daemon, Files: len(files)})
+	if err != nil {
+		return nil, err
+	}
+	stdin, err := devNull()
+	if err != nil {
+		return nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer w.Close()
+	proc, err := startProcess(&os.ProcAttr{
+		Env:   append(os.Environ(), envBootstrap+"=1"),
+		Files: append([]*os.File{stdin, os.Stdout, os.Stderr, r}, files...),
+		Sys:   &syscall.SysProcAttr{Pdeathsig: p.deathSig},
+	})
+	r.Close()
+	if err != nil {
+		return nil, fmt.Errorf("mp: starting %s: %w", p.name, err)
+	}
+	// Within the pipe's buffer this does not wait for the child.
+	if _, err := w.Write(payload); err != nil {
+		proc.Kill()
+		proc.Wait()
+		return nil, fmt.Errorf("mp: bootstrapping %s: %w", p.name, err)
+	}
+	return proc, nil
+}
+
+// A child's stdin is /dev/null, as in CPython: it must not compete with its
+// parent for input, nor keep the parent's input pipe open.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.Open(os.DevNull) })
+
+type spawnRequest struct {
+	attr  *os.ProcAttr
+	reply chan spawnReply
+}
+
+type spawnReply struct {
+	proc *os.Process
+	err  error
+}
+
+// spawner starts processes from one OS thread that never exits. The kernel
+// sends the parent-death signal when the thread that forked a child exits,
+// not its process (golang/go#27505); Go ends threads whose goroutine exits
+// while locked to them, so any other thread could kill children by surprise.
+var spawner = sync.OnceValue(func() chan<- spawnRequest {
+	requests := make(chan spawnRequest)
+	go func() {
+		runtime.LockOSThread() // never unlocked: this thread lives as long as the process
+		for r := range requests {
+			proc, err := os.StartProcess(selfExe, []string{os.Args[0]}, r.attr)
+			r.reply <- spawnReply{proc, err}
+		}
+	}()
+	return requests
+})
+
+func startProcess(attr *os.ProcAttr) (*os.Process, error) {
+	reply := make(chan spawnReply, 1)
+	spawner() <- spawnRequest{attr, reply}
+	r := <-reply
+	return r.proc, r.err
+}

@@ -1,0 +1,55 @@
+// Package mp runs Go functions in child processes, with the model of Python's
+// multiprocessing: real OS processes with a pid, a name and a daemon flag, that
+// a parent starts, joins, terminates or kills.
+//
+// A child is the same binary executed again (through /proc/self/exe). It runs a
+// target: a function registered by name at package level, so that the child
+// knows it too. The target's argument is encoded with encoding/json and sent to
+// the child through an inherited pipe.
+//
+//	type job struct{ N int }
+//
+//	var square = mp.Register("square", func(j job) error {
+//		fmt.Println(mp.Current().Name, j.N*j.N) // "Process-1 49"
+//		return nil                               // exit status 0; an error gives 1
+//	})
+//
+//	func main() {
+//		mp.Main()           // in a child: runs its target and exits, never returns
+//		defer mp.Shutdown() // terminate daemonic children, wait for the others
+//
+//		p := mp.New(square, job{N: 7}) // Process-1; mp.Prefix, mp.Name, mp.Daemon set others
+//		if err := p.Start(); err != nil {
+//			log.Fatal(err)
+//		}
+//		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+//		defer cancel()
+//		if err := p.Join(ctx); err != nil {
+//			p.Kill() // still running after a second
+//			p.Join(context.Background())
+//		}
+//		code, _ := p.ExitCode() // -9 if the kill did it
+//		fmt.Println(p.Name(), p.Pid(), code)
+//	}
+//
+// Names follow CPython: a process created without a name is "<prefix>-<k>",
+// where the prefix is "Process" unless set with Prefix and k counts the
+// processes the creating process has created, whatever their prefix. A
+// grandchild's k is its parent's followed by its own: "Process-1:1". The main
+// process is "MainProcess".
+//
+// When the program ends, Shutdown terminates the daemonic children still
+// running and waits for all the others, as CPython does at interpreter exit.
+// Call it with defer in main, or end with Exit(code) where the program would
+// call os.Exit, which skips deferred calls. A child does the same after its
+// target returns. A daemonic process may not start children. Besides, every
+// child gets SIGKILL if its parent dies without doing so (ParentDeathSignal),
+// so that a killed program leaves no orphan behind.
+//
+// Errors that callers may want to tell apart wrap the sentinels of errors.go,
+// for errors.Is: a second Start, SetDaemon after Start, or Start in a daemonic
+// process fail with ErrNotAllowed. Join takes a context for timeouts; when it
+// ends first, the child goes on running and ExitCode reports it has not exited.
+//
+// Package mp is Linux-only.
+package mp
