@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -82,6 +83,9 @@ func scenarioCmd(args []string, stdout, stderr io.Writer) error {
 // Print shows a trace as a person reads a program's run: the process tree, then
 // each output line (and, verbose, each record) with who wrote it.
 func Print(w io.Writer, t *trace.Trace, verbose bool) {
+	if len(t.Records) == 0 {
+		return
+	}
 	procs := t.Processes()
 	kids := map[int][]trace.Process{}
 	known := map[int]bool{}
@@ -110,16 +114,14 @@ func Print(w io.Writer, t *trace.Trace, verbose bool) {
 		tree(r, "  ")
 	}
 	fmt.Fprintln(w, "output:")
-	if len(t.Records) == 0 {
-		return
-	}
 	t0 := t.Records[0].T0
 	for _, r := range t.Records {
 		show := verbose || r.Op == "emit" || (r.Error != nil && !r.Pending)
 		if !show {
 			continue
 		}
-		line := fmt.Sprint(r.Value)
+		v, _ := json.Marshal(r.Value)
+		line := string(v)
 		if r.Op != "emit" {
 			line = strings.TrimPrefix(r.String(), fmt.Sprintf("[%s pid=%d ppid=%d #%d] ", r.Proc, r.Pid, r.Ppid, r.Seq))
 		} else if s, ok := r.Value.(string); ok {

@@ -305,10 +305,12 @@ func (r *Results) JUnit(w io.Writer) error {
 	return err
 }
 
+// firstLine squeezes a (Gomega, multi-line) message into one line of at most 160
+// characters for tables; results.json keeps the whole message.
 func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 160 {
+		s = string(r[:159]) + "…"
 	}
 	return s
 }

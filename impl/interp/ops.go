@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"os"
 	"time"
 
 	"github.com/mpconform/mpconform/impl/mp"
@@ -68,6 +69,11 @@ var AtEnd = mp.Shutdown
 // creates: a mutant may, for example, let children outlive their parent
 // with mp.ParentDeathSignal(0).
 var SpawnOptions []mp.Option
+
+// Getppid is the parent pid that trace records name. A mutant may replace it to
+// model an implementation whose children have another parent than their creator
+// (as CPython's forkserver start method gives them).
+var Getppid = os.Getppid
 
 // A Call is one run of an op: the step's fields, resolved, and for an op on
 // a process handle the process it applies to.
