@@ -75,3 +75,70 @@ func Before(first, then []trace.Record) error {
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+// AtMost holds when no instant lies inside more than k intervals: at most k ops
+// ran at once. Disjoint is AtMost(iv, 1).
+func AtMost(iv []Interval, k int) error {
+	type edge struct {
+		t     int64
+		delta int
+		i     int
+	}
+	var es []edge
+	for i, x := range iv {
+		es = append(es, edge{x.T0, +1, i}, edge{x.T1, -1, i})
+	}
+	// Ends sort before starts at the same instant: touching is not overlapping.
+	sort.Slice(es, func(a, b int) bool {
+		if es[a].t != es[b].t {
+			return es[a].t < es[b].t
+		}
+		return es[a].delta < es[b].delta
+	})
+	open := map[int]bool{}
+	for _, e := range es {
+		if e.delta < 0 {
+			delete(open, e.i)
+			continue
+		}
+		open[e.i] = true
+		if len(open) > k {
+			msg := fmt.Sprintf("%d at once, at most %d allowed:", len(open), k)
+			for i := range open {
+				msg += "\n  " + iv[i].Rec.String()
+			}
+			return fmt.Errorf("%s", msg)
+		}
+	}
+	return nil
+}
+
+// Held pairs each successful acquire on resource `on` with the same process's
+// next release of it, giving the intervals in which the resource was held (from
+// the acquire's return to the release's call). Acquires that returned false are
+// skipped; an acquire never released is held until the process's last record.
+func Held(t *trace.Trace, on string) []Interval {
+	var out []Interval
+	for _, p := range t.Processes() {
+		var open *trace.Record
+		recs := t.Of(p.Pid)
+		for i := range recs {
+			r := recs[i]
+			if r.Pending || r.In["on"] != on {
+				continue
+			}
+			switch {
+			case r.Op == "acquire" && r.OK && r.Value == true:
+				open = &recs[i]
+			case r.Op == "release" && open != nil:
+				out = append(out, Interval{T0: open.T1, T1: r.T0, Rec: *open})
+				open = nil
+			}
+		}
+		if open != nil {
+			last := recs[len(recs)-1]
+			out = append(out, Interval{T0: open.T1, T1: max(last.T0, last.T1), Rec: *open})
+		}
+	}
+	return out
+}

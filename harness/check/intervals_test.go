@@ -39,3 +39,13 @@ func TestBefore(t *testing.T) {
 		t.Error("reversed order passed")
 	}
 }
+
+func TestAtMost(t *testing.T) {
+	three := []check.Interval{iv(0, 10), iv(5, 20), iv(8, 30), iv(20, 40)}
+	if err := check.AtMost(three, 3); err != nil {
+		t.Error(err)
+	}
+	if err := check.AtMost(three, 2); err == nil {
+		t.Error("three at once passed AtMost 2")
+	}
+}

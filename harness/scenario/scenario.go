@@ -126,6 +126,11 @@ func Terminate(proc string) Step               { return Op("terminate", "proc", 
 func Kill(proc string) Step                    { return Op("kill", "proc", proc) }
 func SetDaemon(proc string, v bool) Step       { return Op("set_daemon", "proc", proc, "value", v) }
 
+// On makes a step of an op on a resource: On("acquire", "L", "timeout", 200).
+func On(op, resource string, kv ...any) Step {
+	return Op(op, append([]any{"on", resource}, kv...)...)
+}
+
 // Values that only scenarios use (docs/protocol.md §4).
 func Param(name string) map[string]any   { return map[string]any{"param": name} }
 func Ref(resource string) map[string]any { return map[string]any{"ref": resource} }
