@@ -19,6 +19,7 @@ import (
 
 	_ "github.com/mpconform/mpconform/suites/daemon"
 	_ "github.com/mpconform/mpconform/suites/process"
+	_ "github.com/mpconform/mpconform/suites/synchronize"
 )
 
 const usage = `usage:

@@ -59,9 +59,14 @@ func repeat(c *Call) (any, error) {
 }
 
 // exit ends the process at once with the code, after the end-of-program
-// work, as sys.exit does; it writes no process.end.
+// work, as sys.exit does; it writes no process.end. In a barrier's action it
+// ends the action, and the party exits once out of the barrier.
 func exit(c *Call) (any, error) {
 	code, _ := c.int("code")
+	if c.r.inAction {
+		c.r.ending = &ending{exit: true, code: int(code)}
+		return nil, nil
+	}
 	AtEnd()
 	os.Exit(int(code))
 	return nil, nil

@@ -11,18 +11,32 @@
 //
 // Main validates the whole scenario before running any of it: an unknown op
 // or field, a field of the wrong type or an unsupported resource exits 2 with
-// a one-line reason. Then the main process runs "main"; spawn creates an
-// mp.Process whose target runs a named program in the child, which re-executes
-// the same binary and so runs the same interpreter.
+// a one-line reason, and so does a program that uses a resource no spawn can
+// pass to it. Then the main process creates the resources, in order, and
+// runs "main"; spawn creates an mp.Process whose target runs a named program
+// in the child, which re-executes the same binary and so runs the same
+// interpreter.
+//
+// # Resources
+//
+// A resource (lock, rlock, semaphore, bounded_semaphore, event, condition,
+// barrier) is a handle of package mp, held in a Resource. Main holds them
+// all; a {"ref": NAME} spawn argument passes that resource to the child with
+// its arguments (its file descriptors travel with it), and a child holds
+// only those: an op on another one records an Error. A step's "on" names a
+// resource by its global name; the op finds it in Call.On. Op.On lists the
+// resource types an op applies to. A barrier's action program runs in the
+// process of the party that arrives last, inside its wait.
 //
 // # Mutants
 //
 // Deliberately broken drivers, which prove that a spec can fail, reuse this
 // package and change one thing. The op table Ops, the end-of-program hook
-// AtEnd and SpawnOptions are variables for that. Change them in an init
-// function of the mutant's main package: init runs in every process, before
-// mp.Main dispatches a child, so children run the same broken ops. For
-// example, a driver whose children never overlap:
+// AtEnd, SpawnOptions and NewResource (which makes each resource) are
+// variables for that. Change them in an init function of the mutant's main
+// package: init runs in every process, before mp.Main dispatches a child, so
+// children run the same broken ops. For example, a driver whose children
+// never overlap:
 //
 //	func init() {
 //		start := interp.Ops["start"]
@@ -35,6 +49,21 @@
 //			return v, err
 //		}
 //		interp.Ops["start"] = start
+//	}
+//
+// one whose locks admit everyone (its release would then need wrapping too,
+// or it fails with ValueError):
+//
+//	func init() {
+//		acquire := interp.Ops["acquire"]
+//		run := acquire.Run
+//		acquire.Run = func(c *interp.Call) (any, error) {
+//			if c.On.Type == "lock" {
+//				return true, nil // acquired, without taking the lock
+//			}
+//			return run(c)
+//		}
+//		interp.Ops["acquire"] = acquire
 //	}
 //
 // and one that leaves daemons running at the end of main:

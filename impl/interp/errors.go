@@ -26,6 +26,10 @@ func errorKind(err error) string {
 		return ke.kind
 	case errors.Is(err, mp.ErrNotAllowed):
 		return "NotAllowed"
+	case errors.Is(err, mp.ErrValue):
+		return "ValueError"
+	case errors.Is(err, mp.ErrBroken):
+		return "Broken"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout"
 	}

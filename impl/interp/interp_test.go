@@ -109,7 +109,8 @@ func TestHello(t *testing.T) {
 	if err := json.Unmarshal(out, &hello); err != nil {
 		t.Fatalf("hello printed %q: %v", out, err)
 	}
-	if hello.Protocol != 1 || hello.Name != "go-reference" || !slices.Equal(hello.Features, []string{"control", "process", "daemon"}) {
+	if hello.Protocol != 1 || hello.Name != "go-reference" || !slices.Equal(hello.Features, []string{"control", "process", "daemon",
+		"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk"}) {
 		t.Errorf("hello = %+v", hello)
 	}
 }
@@ -123,7 +124,7 @@ func TestScenarioErrors(t *testing.T) {
 		{`{"main":[{"op":"repeat","times":1.5,"body":[]}]}`, `want an integer`},
 		{`{"main":[{"op":"emit","value":{"param":"k"}}]}`, `no param or variable "k"`},
 		{`{"main":[{"op":"emit","value":{"what":1}}]}`, `unknown value form`},
-		{`{"resources":[{"name":"L","type":"lock"}],"main":[]}`, `resource type "lock" is not supported`},
+		{`{"resources":[{"name":"Q","type":"queue"}],"main":[]}`, `resource type "queue" is not supported`},
 		{`{"programs":{"f":{"steps":[{"op":"put","on":"q"}]}},"main":[]}`, `f/0: unknown op "put"`},
 		{`{"main":[{"op":"join","proc":"w"}]}`, `no process is bound to "w"`},
 		{`{"main":[], "extra":1}`, `unknown field "extra"`},

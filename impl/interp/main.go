@@ -55,7 +55,12 @@ func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "driver: scenario error:", err)
 			return 2
 		}
-		return runProgram(sc, sc.main, []any{}, *dir)
+		resources, err := createResources(sc)
+		if err != nil {
+			fmt.Fprintln(stderr, "driver: creating the resources:", err)
+			return 1
+		}
+		return runProgram(sc, sc.main, []any{}, *dir, resources)
 	}
 	return usage(fmt.Sprintf("unknown command %q", args[0]))
 }

@@ -20,9 +20,15 @@ type Op struct {
 	// Instant ops record t1 = t0 (mark).
 	Instant bool
 
+	// On lists the resource types that the op's "on" field may name; an op
+	// on a resource of another type fails with an Error record, as
+	// CPython's AttributeError does.
+	On []string
+
 	// Run does the op and returns its value (protocol.md §6) or an error,
 	// whose kind (§8) the trace records. For an op with a "proc" field Run
-	// is called once per process of the group, in c.Proc.
+	// is called once per process of the group, in c.Proc; for an op with an
+	// "on" field, c.On is the resource.
 	Run func(c *Call) (any, error)
 }
 
@@ -44,13 +50,16 @@ const (
 	String
 	Bool
 	Name
-	Value // any value (§4)
-	List  // a list of values
-	Steps // a list of steps, run by the op itself; not recorded in "in"
+	Value        // any value (§4)
+	List         // a list of values
+	Steps        // a list of steps, run by the op itself; not recorded in "in"
+	Step         // one step, run by the op itself (wait_for's until); not recorded in "in"
+	ResourceName // the name of a resource of the scenario
 )
 
 func (k Kind) String() string {
-	return [...]string{"an integer", "a number", "a string", "a bool", "a name", "a value", "a list", "a list of steps"}[k]
+	return [...]string{"an integer", "a number", "a string", "a bool", "a name", "a value", "a list",
+		"a list of steps", "a step", "a resource name"}[k]
 }
 
 // Ops is the op table, by op name. A mutant driver may replace or wrap an
@@ -58,7 +67,8 @@ func (k Kind) String() string {
 var Ops = map[string]Op{}
 
 // Features lists the op families this driver implements, for hello.
-var Features = []string{"control", "process", "daemon"}
+var Features = []string{"control", "process", "daemon",
+	"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk"}
 
 // AtEnd is the end-of-program work of protocol.md §9, run in every process
 // when its program ends (and before an exit op exits), before process.end is
@@ -76,12 +86,13 @@ var SpawnOptions []mp.Option
 var Getppid = os.Getppid
 
 // A Call is one run of an op: the step's fields, resolved, and for an op on
-// a process handle the process it applies to.
+// a process handle or a resource what it applies to.
 type Call struct {
 	Op   string
 	Step string         // the step's path, e.g. "main/3"
 	In   map[string]any // the step's fields with params and blobs resolved, as recorded
 	Proc *mp.Process    // the member of the "proc" group this call applies to
+	On   *Resource      // the resource that "on" names
 
 	r   *runner
 	s   *step

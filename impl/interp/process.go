@@ -54,12 +54,15 @@ func init() {
 	}}
 }
 
-// childArg is what a child needs to run one program of the scenario.
+// childArg is what a child needs to run one program of the scenario. The
+// resources that its arguments refer to travel with it: encoding them passes
+// their file descriptors to the child (mp's handles).
 type childArg struct {
-	Scenario json.RawMessage `json:"scenario"`
-	Program  string          `json:"program"`
-	Args     json.RawMessage `json:"args"` // resolved values, as protocol JSON
-	Trace    string          `json:"trace"`
+	Scenario  json.RawMessage `json:"scenario"`
+	Program   string          `json:"program"`
+	Args      json.RawMessage `json:"args"` // resolved values, as protocol JSON
+	Resources []*Resource     `json:"resources"`
+	Trace     string          `json:"trace"`
 }
 
 // programTarget runs a program in a child process.
@@ -80,9 +83,13 @@ var programTarget = mp.Register("interp.program", func(a childArg) error {
 	if len(list) != len(prog.params) {
 		return fmt.Errorf("driver: program %q takes %d args, got %d", prog.name, len(prog.params), len(list))
 	}
+	held := map[string]*Resource{}
+	for _, r := range a.Resources {
+		held[r.Name] = r
+	}
 	// runProgram has done the end-of-program work already; exit here so
 	// that mp's own shutdown does not redo it behind a replaced AtEnd.
-	os.Exit(runProgram(sc, prog, list, a.Trace))
+	os.Exit(runProgram(sc, prog, list, a.Trace, held))
 	return nil
 })
 
@@ -102,6 +109,9 @@ func spawn(c *Call) (any, error) {
 		args = []any{}
 	}
 	arg := childArg{Scenario: c.r.sc.raw, Program: c.In["program"].(string), Args: encodeValue(args), Trace: c.r.dir}
+	for _, name := range refs(args) {
+		arg.Resources = append(arg.Resources, c.r.resources[name]) // held: the runner checked
+	}
 	p := mp.New(programTarget, arg, append(opts, SpawnOptions...)...)
 	c.Bind(c.In["as"].(string), p)
 	return p.Name(), nil

@@ -1,25 +1,43 @@
 package interp
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/mpconform/mpconform/impl/mp"
 )
 
 // A runner runs the programs of one process.
 type runner struct {
-	sc     *scenario
-	trace  *tracer
-	dir    string
-	groups map[string][]*mp.Process
-	ending *ending // set by return or raise: the program stops
+	sc        *scenario
+	trace     *tracer
+	dir       string
+	groups    map[string][]*mp.Process
+	resources map[string]*Resource // the resources this process holds
+	ending    *ending              // set by return, raise, or exit in an action: the program stops
+	capture   *captured            // set while a wait_for predicate runs: record nothing
+	inAction  bool                 // running a barrier's action
 }
 
 type ending struct {
 	raised  bool
 	message string
+	exit    bool // exit in a barrier's action: the party exits once out of the barrier
+	code    int
 }
+
+// captured is the outcome of a step run as a predicate.
+type captured struct {
+	value any
+	err   error
+}
+
+// errUnrecorded is what an op returns when it must write no record: a
+// barrier wait whose action raised or exited leaves only its pending record,
+// as the party's program ends there.
+var errUnrecorded = errors.New("unrecorded")
 
 // An env binds params and repeat variables; inner bindings come first.
 type env struct {
@@ -59,6 +77,25 @@ func (r *runner) step(s *step, e *env) {
 		r.fail(c, err)
 		return
 	}
+	for _, v := range in {
+		for _, name := range refs(v) {
+			if r.resources[name] == nil {
+				r.fail(c, r.notHeld(name))
+				return
+			}
+		}
+	}
+	if f, ok := op.Fields["on"]; ok && f.Kind == ResourceName {
+		name := in["on"].(string)
+		if c.On = r.resources[name]; c.On == nil {
+			r.fail(c, r.notHeld(name))
+			return
+		}
+		if len(op.On) > 0 && !slices.Contains(op.On, c.On.Type) {
+			r.fail(c, errorf("Error", "%s: a %s has no %s", name, c.On.Type, s.op))
+			return
+		}
+	}
 	if _, ok := op.Fields["proc"]; !ok {
 		r.call(op, c)
 		return
@@ -81,6 +118,10 @@ func (r *runner) step(s *step, e *env) {
 }
 
 func (r *runner) call(op Op, c Call) {
+	if r.capture != nil {
+		r.capture.value, r.capture.err = op.Run(&c)
+		return
+	}
 	t0 := now()
 	if op.Blocks {
 		r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t0, pending: true})
@@ -90,15 +131,33 @@ func (r *runner) call(op Op, c Call) {
 	if op.Instant {
 		t1 = t0
 	}
-	if !op.Silent {
+	if !op.Silent && err != errUnrecorded {
 		r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t0, t1: t1, value: value, err: err})
 	}
 }
 
 // fail records a step that could not run.
 func (r *runner) fail(c Call, err error) {
+	if r.capture != nil {
+		r.capture.value, r.capture.err = nil, err
+		return
+	}
 	t := now()
 	r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t, t1: t, err: err})
+}
+
+// evaluate runs s without recording it and returns its value (a wait_for
+// predicate).
+func (r *runner) evaluate(s *step, e *env) (any, error) {
+	saved := r.capture
+	r.capture = &captured{}
+	defer func() { r.capture = saved }()
+	r.step(s, e)
+	return r.capture.value, r.capture.err
+}
+
+func (r *runner) notHeld(name string) error {
+	return errorf("Error", "resource %q was not passed to this process (%s)", name, mp.Current().Name)
 }
 
 func (r *runner) write(rec record) {
@@ -139,13 +198,14 @@ func checkResolved(op Op, in map[string]any) error {
 // runProgram runs prog as this process's program, with args bound to its
 // params, and returns the exit code for its end (§7, §9). Ops that exit or
 // crash do not return.
-func runProgram(sc *scenario, prog *program, args []any, dir string) int {
+func runProgram(sc *scenario, prog *program, args []any, dir string, resources map[string]*Resource) int {
 	tr, err := openTrace(dir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "driver: trace:", err)
 		return 1
 	}
-	r := &runner{sc: sc, trace: tr, dir: dir, groups: map[string][]*mp.Process{}}
+	r := &runner{sc: sc, trace: tr, dir: dir, groups: map[string][]*mp.Process{}, resources: resources}
+	r.setActions()
 	me := mp.Current()
 	t := now()
 	r.write(record{op: "process.begin", step: prog.name, in: map[string]any{"args": args}, t0: t, t1: t,

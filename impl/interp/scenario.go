@@ -14,9 +14,10 @@ import (
 // A scenario is a validated scenario (protocol.md §5). Its raw form is what
 // children get, so that they run the very same programs.
 type scenario struct {
-	raw      []byte
-	programs map[string]*program
-	main     *program
+	raw       []byte
+	resources []ResourceSpec
+	programs  map[string]*program
+	main      *program
 }
 
 type program struct {
@@ -87,11 +88,7 @@ func parseScenario(data []byte) (sc *scenario, err error) {
 			return nil, errorAt("name", "want a string")
 		}
 	}
-	if err := checkResources(top["resources"]); err != nil {
-		return nil, err
-	}
-
-	v := &validator{programs: map[string]*program{}}
+	v := &validator{programs: map[string]*program{}, resources: map[string]string{}}
 	rawPrograms := map[string]map[string]any{}
 	if ps, ok := top["programs"]; ok {
 		obj, ok := ps.(map[string]any)
@@ -106,11 +103,18 @@ func parseScenario(data []byte) (sc *scenario, err error) {
 			v.programs[name], rawPrograms[name] = prog, body
 		}
 	}
+	resources, err := parseResources(top["resources"], v.programs)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range resources {
+		v.resources[r.Name] = r.Type
+	}
 	mainSteps, ok := top["main"]
 	if !ok {
 		return nil, errorAt("scenario", `missing field "main"`)
 	}
-	sc = &scenario{raw: data, programs: v.programs, main: &program{name: "main"}}
+	sc = &scenario{raw: data, resources: resources, programs: v.programs, main: &program{name: "main"}}
 	if sc.main.steps, err = v.program("main", nil, mainSteps); err != nil {
 		return nil, err
 	}
@@ -120,31 +124,10 @@ func parseScenario(data []byte) (sc *scenario, err error) {
 			return nil, err
 		}
 	}
+	if err := checkReach(sc); err != nil {
+		return nil, err
+	}
 	return sc, nil
-}
-
-// checkResources rejects every resource: no resource family is supported yet.
-func checkResources(raw any) error {
-	if raw == nil {
-		return nil
-	}
-	list, ok := raw.([]any)
-	if !ok {
-		return errorAt("resources", "want a list")
-	}
-	for i, r := range list {
-		where := fmt.Sprintf("resources/%d", i)
-		obj, ok := r.(map[string]any)
-		if !ok {
-			return errorAt(where, "want an object")
-		}
-		typ, _ := obj["type"].(string)
-		if typ == "" {
-			return errorAt(where, `missing resource "type"`)
-		}
-		return errorAt(where, "resource type %q is not supported", typ)
-	}
-	return nil
 }
 
 func programHeader(name string, raw any) (*program, map[string]any, error) {
@@ -179,8 +162,9 @@ func programHeader(name string, raw any) (*program, map[string]any, error) {
 }
 
 type validator struct {
-	programs map[string]*program
-	bound    map[string]bool // names bound with "as" in the program being checked
+	programs  map[string]*program
+	resources map[string]string // the type of each resource, by name
+	bound     map[string]bool   // names bound with "as" in the program being checked
 }
 
 func (v *validator) program(name string, params []string, raw any) ([]*step, error) {
@@ -206,6 +190,7 @@ func collectBound(raw any, bound map[string]bool) {
 			bound[as] = true
 		}
 		collectBound(raw["body"], bound)
+		collectBound(raw["until"], bound)
 	}
 }
 
@@ -250,9 +235,12 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f.Kind == Steps {
+		switch f.Kind {
+		case Steps:
 			s.body, _ = val.([]*step)
-		} else {
+		case Step:
+			s.body = []*step{val.(*step)}
+		default:
 			s.fields[k] = val
 		}
 	}
@@ -274,7 +262,7 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 }
 
 // nonNegative lists the numeric fields that must not be negative.
-var nonNegative = []string{"index", "times", "ms"}
+var nonNegative = []string{"index", "times", "ms", "n"}
 
 func (v *validator) field(path string, obj map[string]any, name string, f Field, scope *env) (any, error) {
 	raw, kind := obj[name], f.Kind
@@ -347,6 +335,17 @@ func (v *validator) field(path string, obj map[string]any, name string, f Field,
 			inner = scope.with(as, nil)
 		}
 		return v.steps(path, raw, inner)
+	case Step:
+		return v.step(path+"/"+name, raw, scope)
+	case ResourceName:
+		s, ok := raw.(string)
+		if !ok || s == "" {
+			return nil, wrong(kind.String())
+		}
+		if _, ok := v.resources[s]; !ok {
+			return nil, errorAt(path, "field %q: no resource %q", name, s)
+		}
+		return s, nil
 	}
 	panic("unknown kind")
 }
@@ -363,7 +362,9 @@ func (v *validator) value(path, name string, raw any, scope *env) (any, error) {
 				return errorAt(path, "field %q: no param or variable %q here", name, string(x))
 			}
 		case ref:
-			return errorAt(path, "field %q: no resource %q", name, string(x))
+			if _, ok := v.resources[string(x)]; !ok {
+				return errorAt(path, "field %q: no resource %q", name, string(x))
+			}
 		}
 		return nil
 	})

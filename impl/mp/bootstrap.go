@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -109,21 +110,31 @@ func readBootstrap() (bootstrap, error) {
 }
 
 // spawning collects the files that the argument of the process being started
-// hands to the child. It is held for the whole encoding of one argument.
+// hands to the child. It is held for the whole encoding of one argument, by
+// the goroutine that encodes it (owner).
 var spawning struct {
 	sync.Mutex
 	files []*os.File
+	owner atomic.Uint64 // curg() of the encoding goroutine, 0 between spawns
 }
 
 // passFile arranges for f to be inherited by the child being started and
-// returns its index, for inheritedFile in the child. It is the seam for types
-// that wrap OS resources (locks, queues, pipe ends): their MarshalJSON calls
-// passFile and their UnmarshalJSON calls inheritedFile. It is only valid while
-// Start encodes an argument (spawning is locked by that goroutine).
+// returns its index, for inheritedFile in the child; a file passed twice in
+// one argument has one index. It is the seam for types that wrap OS
+// resources (locks, queues, pipe ends): their MarshalJSON calls passFile and
+// their UnmarshalJSON calls inheritedFile. It is only valid while Start
+// encodes an argument (see passing).
 func passFile(f *os.File) int {
+	if i := slices.Index(spawning.files, f); i >= 0 {
+		return i
+	}
 	spawning.files = append(spawning.files, f)
 	return len(spawning.files) - 1
 }
+
+// passing reports whether the calling goroutine is encoding the argument of
+// a process being started, so that passFile may be called.
+func passing() bool { return spawning.owner.Load() == curg() }
 
 // inheritedFile returns the file the parent passed as index i, or nil.
 func inheritedFile(i int) *os.File {
@@ -143,7 +154,9 @@ func spawn(p *Process, daemon bool) (*os.Process, error) {
 	spawning.Lock()
 	defer spawning.Unlock()
 	spawning.files = nil
+	spawning.owner.Store(curg())
 	arg, err := p.encode()
+	spawning.owner.Store(0)
 	files := spawning.files
 	spawning.files = nil
 	if err != nil {

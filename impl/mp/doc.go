@@ -51,5 +51,37 @@
 // process fail with ErrNotAllowed. Join takes a context for timeouts; when it
 // ends first, the child goes on running and ExitCode reports it has not exited.
 //
+// # Synchronization
+//
+// Lock, RLock, Semaphore (and bounded ones), Event, Condition and Barrier
+// are CPython's multiprocessing.synchronize over shared memory: each lives in
+// an anonymous memfd mapped by every process that uses it, and processes
+// wait on it with futexes. An uncontended Acquire is one atomic
+// compare-and-swap; a waiter spins briefly (adapting how long to whether
+// spinning pays), then sleeps. Nothing is left in /dev/shm or /tmp: the
+// kernel frees a memfd with its last user.
+//
+// A primitive reaches a child as (part of) the argument of New; the child
+// shares it with its parent:
+//
+//	var worker = mp.Register("worker", func(l *mp.Lock) error {
+//		l.Acquire(context.Background())
+//		defer l.Release()
+//		fmt.Println("in the critical section:", mp.Current().Name)
+//		return nil
+//	})
+//
+//	l, err := mp.NewLock()
+//	...
+//	p := mp.New(worker, l)
+//
+// Waits take a context: Acquire returns false, not an error, when the
+// context ends first, and never before its deadline. Misuse is reported with
+// sentinel errors: releasing an unlocked Lock or over-releasing a bounded
+// Semaphore is ErrValue, releasing an RLock one does not hold or waiting on a
+// Condition without its lock is ErrNotAllowed, a broken Barrier is ErrBroken.
+// As in CPython, a Lock has no owner (any process may release it), and a
+// process that dies holding a lock leaves it locked.
+//
 // Package mp is Linux-only.
 package mp

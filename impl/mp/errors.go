@@ -7,6 +7,16 @@ import "errors"
 var (
 	// ErrNotAllowed reports an operation that the object's state forbids:
 	// starting a process twice, changing the daemon flag after Start, a
-	// daemonic process creating a child, joining a process never started.
+	// daemonic process creating a child, joining a process never started,
+	// releasing an RLock that the caller does not hold, waiting on or
+	// notifying a Condition without holding its lock.
 	ErrNotAllowed = errors.New("mp: not allowed")
+
+	// ErrValue reports a value or a use that the API rejects: releasing a
+	// Lock that is not locked, releasing a BoundedSemaphore above its
+	// initial value, a negative semaphore value.
+	ErrValue = errors.New("mp: invalid value")
+
+	// ErrBroken reports a Barrier that is broken, or broke while waiting.
+	ErrBroken = errors.New("mp: broken barrier")
 )

@@ -1,0 +1,363 @@
+package interp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/mpconform/mpconform/impl/mp"
+)
+
+// A ResourceSpec is a resource as a scenario declares it (protocol.md §5),
+// validated.
+type ResourceSpec struct {
+	Name    string
+	Type    string
+	Value   int64          // semaphore, bounded_semaphore: the initial value
+	Lock    string         // condition: the name of its lock or rlock resource; "" for a new RLock
+	Parties int64          // barrier
+	Action  string         // barrier: the program that the last party to arrive runs; "" for none
+	Timeout *time.Duration // barrier: the default timeout of wait; nil for none
+}
+
+// A Resource is a resource of the scenario as one process holds it: main
+// holds them all, a child those it was passed as {"ref"} arguments. One of
+// the handles is set, as Type says; a semaphore and a bounded_semaphore are
+// both a Semaphore. It travels to a child in the child's argument, which
+// passes the handles' file descriptors (see mp.Lock).
+type Resource struct {
+	Name      string        `json:"name"`
+	Type      string        `json:"type"`
+	Lock      *mp.Lock      `json:"lock,omitempty"`
+	RLock     *mp.RLock     `json:"rlock,omitempty"`
+	Semaphore *mp.Semaphore `json:"semaphore,omitempty"`
+	Event     *mp.Event     `json:"event,omitempty"`
+	Condition *mp.Condition `json:"condition,omitempty"`
+	Barrier   *mp.Barrier   `json:"barrier,omitempty"`
+}
+
+// NewResource makes a resource in the main process, before main's first
+// step; made holds the resources declared before it (a condition's lock). A
+// mutant may replace it, in an init function, to make broken resources.
+var NewResource = newResource
+
+func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error) {
+	r := &Resource{Name: spec.Name, Type: spec.Type}
+	var err error
+	switch spec.Type {
+	case "lock":
+		r.Lock, err = mp.NewLock()
+	case "rlock":
+		r.RLock, err = mp.NewRLock()
+	case "semaphore":
+		r.Semaphore, err = mp.NewSemaphore(int(spec.Value))
+	case "bounded_semaphore":
+		r.Semaphore, err = mp.NewBoundedSemaphore(int(spec.Value))
+	case "event":
+		r.Event, err = mp.NewEvent()
+	case "condition":
+		var lock mp.Locker
+		if spec.Lock != "" {
+			if l := made[spec.Lock]; l.Lock != nil {
+				lock = l.Lock
+			} else {
+				lock = l.RLock
+			}
+		}
+		r.Condition, err = mp.NewCondition(lock)
+	case "barrier":
+		var opts []mp.BarrierOption
+		if spec.Timeout != nil {
+			opts = append(opts, mp.BarrierTimeout(*spec.Timeout))
+		}
+		r.Barrier, err = mp.NewBarrier(int(spec.Parties), opts...)
+	default:
+		err = fmt.Errorf("resource type %q is not supported", spec.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("resource %q: %w", spec.Name, err)
+	}
+	return r, nil
+}
+
+// createResources makes the scenario's resources, in order.
+func createResources(sc *scenario) (map[string]*Resource, error) {
+	made := map[string]*Resource{}
+	for _, spec := range sc.resources {
+		r, err := NewResource(spec, made)
+		if err != nil {
+			return nil, err
+		}
+		made[spec.Name] = r
+	}
+	return made, nil
+}
+
+// A locker is what acquire, release and acquire_release_many act on.
+type locker interface {
+	Acquire(ctx context.Context) bool
+	TryAcquire() bool
+	Release() error
+}
+
+// locker returns the resource's lock, semaphore, or condition (whose
+// acquire and release are its lock's, as in CPython).
+func (r *Resource) locker() locker {
+	switch {
+	case r.Lock != nil:
+		return r.Lock
+	case r.RLock != nil:
+		return r.RLock
+	case r.Semaphore != nil:
+		return r.Semaphore
+	case r.Condition != nil:
+		return r.Condition
+	}
+	return nil
+}
+
+// resourceFields lists each supported resource type's fields and their
+// kinds (Name: a program; ResourceName: an earlier lock or rlock).
+var resourceFields = map[string]map[string]Kind{
+	"lock":              {},
+	"rlock":             {},
+	"semaphore":         {"value": Int},
+	"bounded_semaphore": {"value": Int},
+	"event":             {},
+	"condition":         {"lock": ResourceName},
+	"barrier":           {"parties": Int, "action": Name, "timeout": Number},
+}
+
+// requiredResourceFields lists the fields a resource type must have.
+var requiredResourceFields = map[string][]string{"barrier": {"parties"}}
+
+// parseResources validates the resources of a scenario; programs are the
+// scenario's programs, which a barrier's action names.
+func parseResources(raw any, programs map[string]*program) ([]ResourceSpec, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	list, ok := raw.([]any)
+	if !ok {
+		return nil, errorAt("resources", "want a list")
+	}
+	var specs []ResourceSpec
+	types := map[string]string{}
+	for i, r := range list {
+		where := fmt.Sprintf("resources/%d", i)
+		obj, ok := r.(map[string]any)
+		if !ok {
+			return nil, errorAt(where, "want an object")
+		}
+		typ, _ := obj["type"].(string)
+		if typ == "" {
+			return nil, errorAt(where, `missing resource "type"`)
+		}
+		fields, ok := resourceFields[typ]
+		if !ok {
+			return nil, errorAt(where, "resource type %q is not supported", typ)
+		}
+		spec := ResourceSpec{Type: typ, Value: 1}
+		if spec.Name, _ = obj["name"].(string); spec.Name == "" {
+			return nil, errorAt(where, `missing resource "name"`)
+		}
+		if _, dup := types[spec.Name]; dup {
+			return nil, errorAt(where, "resource %q is declared twice", spec.Name)
+		}
+		for _, k := range requiredResourceFields[typ] {
+			if _, ok := obj[k]; !ok {
+				return nil, errorAt(where, "%s: missing field %q", typ, k)
+			}
+		}
+		for _, k := range sortedKeys(obj) {
+			if k == "name" || k == "type" {
+				continue
+			}
+			kind, ok := fields[k]
+			if !ok {
+				return nil, errorAt(where, "%s: unknown field %q", typ, k)
+			}
+			if err := spec.set(where, k, kind, obj[k], types, programs); err != nil {
+				return nil, err
+			}
+		}
+		types[spec.Name] = typ
+		specs = append(specs, spec)
+	}
+	return specs, nil
+}
+
+// set validates field k of a resource and sets it in spec.
+func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[string]string, programs map[string]*program) error {
+	wrong := func(want string) error {
+		return errorAt(where, "%s.%s: want %s, got %s", spec.Type, k, want, describe(raw))
+	}
+	switch kind {
+	case Int, Number:
+		n, ok := raw.(json.Number)
+		if !ok {
+			return wrong(kind.String())
+		}
+		v, err := decodeNumber(n)
+		if err != nil {
+			return errorAt(where, "%s.%s: %v", spec.Type, k, err)
+		}
+		switch k {
+		case "value":
+			i, ok := v.(int64)
+			if !ok || i < 0 || i > math.MaxInt32 {
+				return wrong(fmt.Sprintf("an integer from 0 to %d", math.MaxInt32))
+			}
+			spec.Value = i
+		case "parties":
+			i, ok := v.(int64)
+			if !ok || i < 1 || i > math.MaxInt32 {
+				return wrong("an integer >= 1")
+			}
+			spec.Parties = i
+		case "timeout":
+			d := toDuration(v)
+			spec.Timeout = &d
+		}
+	case ResourceName:
+		name, ok := raw.(string)
+		if !ok || !slices.Contains([]string{"lock", "rlock"}, types[name]) {
+			return wrong("the name of a lock or rlock resource declared before it")
+		}
+		spec.Lock = name
+	case Name:
+		name, ok := raw.(string)
+		if !ok {
+			return wrong("a program name")
+		}
+		prog, ok := programs[name]
+		if !ok {
+			return errorAt(where, "%s.%s: no program %q", spec.Type, k, name)
+		}
+		if len(prog.params) != 0 {
+			return errorAt(where, "%s.%s: program %q takes %d args; an action takes none", spec.Type, k, name, len(prog.params))
+		}
+		spec.Action = name
+	}
+	return nil
+}
+
+// toDuration turns milliseconds (int64 or Float) into a duration; a negative
+// one is a poll, as CPython takes it.
+func toDuration(ms any) time.Duration {
+	var d time.Duration
+	switch ms := ms.(type) {
+	case int64:
+		d = time.Duration(ms) * time.Millisecond
+	case Float:
+		d = time.Duration(float64(ms) * float64(time.Millisecond))
+	}
+	return max(d, 0)
+}
+
+// refs returns the names of the resources that v refers to, in order, once
+// each.
+func refs(v any) []string {
+	var names []string
+	walkValue(v, func(x any) error {
+		if r, ok := x.(ref); ok && !slices.Contains(names, string(r)) {
+			names = append(names, string(r))
+		}
+		return nil
+	})
+	return names
+}
+
+// checkReach rejects a program that uses a resource (as "on" or a ref) that
+// no process running it can hold: a child holds only the resources it is
+// passed as arguments (§5). Main holds them all; a program holds what the
+// spawns that run it pass, directly as refs or through its creator's params.
+// A barrier's action runs in whichever party's process, and programs that
+// never run are not checked.
+func checkReach(sc *scenario) error {
+	may := map[string]map[string]bool{"main": {}}
+	for _, r := range sc.resources {
+		may["main"][r.Name] = true
+	}
+	skip := map[string]bool{}
+	for _, r := range sc.resources {
+		if r.Action != "" {
+			skip[r.Action] = true
+		}
+	}
+	all := map[string]*program{"main": sc.main}
+	for name, p := range sc.programs {
+		all[name] = p
+	}
+	// Propagate until nothing changes: spawns in a program that may run.
+	for changed := true; changed; {
+		changed = false
+		for name, held := range may {
+			walkSteps(all[name].steps, func(s *step) {
+				if s.op != "spawn" {
+					return
+				}
+				target := s.fields["program"].(string)
+				if may[target] == nil {
+					may[target], changed = map[string]bool{}, true
+				}
+				walkValue(s.fields["args"], func(x any) error {
+					switch x := x.(type) {
+					case ref:
+						if held[string(x)] && !may[target][string(x)] {
+							may[target][string(x)], changed = true, true
+						}
+					case param:
+						for r := range held {
+							if !may[target][r] {
+								may[target][r], changed = true, true
+							}
+						}
+					}
+					return nil
+				})
+			})
+		}
+	}
+	for _, name := range sortedKeys(may) {
+		if name == "main" || skip[name] {
+			continue
+		}
+		var err error
+		walkSteps(all[name].steps, func(s *step) {
+			used := refs(s.fieldValues())
+			if on, ok := s.fields["on"].(string); ok && Ops[s.op].Fields["on"].Kind == ResourceName {
+				used = append(used, on)
+			}
+			for _, r := range used {
+				if !may[name][r] && err == nil {
+					err = errorAt(s.path, "program %q uses resource %q, which no spawn passes to it", name, r)
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// walkSteps calls f on each step and on each step inside it.
+func walkSteps(steps []*step, f func(*step)) {
+	for _, s := range steps {
+		f(s)
+		walkSteps(s.body, f)
+	}
+}
+
+// fieldValues returns the values of the step's fields, for refs.
+func (s *step) fieldValues() []any {
+	var vals []any
+	for _, k := range sortedKeys(s.fields) {
+		vals = append(vals, s.fields[k])
+	}
+	return vals
+}

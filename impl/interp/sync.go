@@ -1,0 +1,192 @@
+package interp
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+)
+
+// The ops of the lock, rlock, semaphore, event, condition and barrier
+// families, and their bulk op (protocol.md §6).
+func init() {
+	on := func(more map[string]Field) map[string]Field {
+		fields := map[string]Field{"on": {ResourceName, true}}
+		for k, f := range more {
+			fields[k] = f
+		}
+		return fields
+	}
+	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition"}
+	semaphores := []string{"semaphore", "bounded_semaphore"}
+	event := []string{"event"}
+	condition := []string{"condition"}
+	barrier := []string{"barrier"}
+	timeout := Field{Number, false}
+
+	Ops["acquire"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: lockers, Run: acquire}
+	Ops["release"] = Op{Fields: on(nil), On: lockers, Run: func(c *Call) (any, error) {
+		return nil, c.On.locker().Release()
+	}}
+	Ops["get_value"] = Op{Fields: on(nil), On: semaphores, Run: func(c *Call) (any, error) {
+		return int64(c.On.Semaphore.Value()), nil
+	}}
+	Ops["set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Set(); return nil, nil }}
+	Ops["clear"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Clear(); return nil, nil }}
+	Ops["is_set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { return c.On.Event.IsSet(), nil }}
+	Ops["wait"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: []string{"event", "condition", "barrier"}, Run: wait}
+	Ops["wait_for"] = Op{Fields: on(map[string]Field{"until": {Step, true}, "timeout": timeout}), Blocks: true, On: condition, Run: waitFor}
+	Ops["notify"] = Op{Fields: on(map[string]Field{"n": {Int, false}}), On: condition, Run: func(c *Call) (any, error) {
+		n, ok := c.int("n")
+		if !ok {
+			n = 1
+		}
+		return nil, c.On.Condition.Notify(int(min(max(n, 0), math.MaxInt32)))
+	}}
+	Ops["notify_all"] = Op{Fields: on(nil), On: condition, Run: func(c *Call) (any, error) {
+		return nil, c.On.Condition.NotifyAll()
+	}}
+	Ops["abort"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Abort(); return nil, nil }}
+	Ops["reset"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Reset(); return nil, nil }}
+	Ops["parties"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.Parties()), nil }}
+	Ops["n_waiting"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.NWaiting()), nil }}
+	Ops["broken"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return c.On.Barrier.Broken(), nil }}
+	Ops["acquire_release_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: lockers, Run: acquireReleaseMany}
+}
+
+// timeoutContext returns a context that ends after the step's timeout, if
+// it has one (a negative timeout polls, as in CPython).
+func (c *Call) timeoutContext() (context.Context, context.CancelFunc) {
+	if d, ok := c.duration("timeout"); ok {
+		return context.WithTimeout(context.Background(), max(d, 0))
+	}
+	return context.WithCancel(context.Background())
+}
+
+func acquire(c *Call) (any, error) {
+	l := c.On.locker()
+	if block, ok := c.In["block"].(bool); ok && !block {
+		return l.TryAcquire(), nil // CPython ignores the timeout of a non-blocking acquire
+	}
+	ctx, cancel := c.timeoutContext()
+	defer cancel()
+	return l.Acquire(ctx), nil
+}
+
+func acquireReleaseMany(c *Call) (any, error) {
+	n, _ := c.int("n")
+	l := c.On.locker()
+	ctx := context.Background()
+	for range n {
+		l.Acquire(ctx)
+		if err := l.Release(); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func wait(c *Call) (any, error) {
+	ctx, cancel := c.timeoutContext()
+	defer cancel()
+	switch c.On.Type {
+	case "event":
+		return c.On.Event.Wait(ctx), nil
+	case "condition":
+		return c.On.Condition.Wait(ctx)
+	}
+	if _, ok := c.In["timeout"]; !ok {
+		// The barrier's own timeout applies.
+		ctx = context.Background()
+	}
+	i, err := c.On.Barrier.Wait(ctx)
+	var end *actionEnded
+	if errors.As(err, &end) {
+		// The action raised or exited: the party's program ends here, as
+		// the uncaught exception or SystemExit would end it in CPython.
+		if end.exit {
+			AtEnd()
+			os.Exit(end.code)
+		}
+		c.r.ending = end.ending
+		return nil, errUnrecorded
+	}
+	if err != nil {
+		return nil, err
+	}
+	return int64(i), nil
+}
+
+func waitFor(c *Call) (any, error) {
+	ctx, cancel := c.timeoutContext()
+	defer cancel()
+	var value any
+	var err error
+	_, werr := c.On.Condition.WaitFor(ctx, func() bool {
+		value, err = c.r.evaluate(c.s.body[0], c.env)
+		return err != nil || truthy(value)
+	})
+	switch {
+	case werr != nil:
+		return nil, werr
+	case err != nil:
+		return nil, err
+	}
+	return value, nil
+}
+
+// truthy is Python's truth value of a value.
+func truthy(v any) bool {
+	switch v := v.(type) {
+	case nil:
+		return false
+	case bool:
+		return v
+	case int64:
+		return v != 0
+	case Float:
+		return v != 0
+	case string:
+		return v != ""
+	case []any:
+		return len(v) > 0
+	case Dict:
+		return len(v) > 0
+	case Bytes:
+		return len(v) > 0
+	}
+	return true
+}
+
+// actionEnded is the error of a barrier action that raised or exited.
+type actionEnded struct{ *ending }
+
+func (e *actionEnded) Error() string {
+	if e.exit {
+		return "the barrier's action exited"
+	}
+	return "the barrier's action raised: " + e.message
+}
+
+// setActions gives each barrier this process holds its action: the program
+// runs in this process, recording its steps as "<program>/i".
+func (r *runner) setActions() {
+	for _, spec := range r.sc.resources {
+		res := r.resources[spec.Name]
+		if spec.Action == "" || res == nil {
+			continue
+		}
+		prog := r.sc.programs[spec.Action]
+		res.Barrier.SetAction(func() error {
+			saved, savedIn := r.ending, r.inAction
+			r.ending, r.inAction = nil, true
+			r.steps(prog.steps, nil)
+			end := r.ending
+			r.ending, r.inAction = saved, savedIn
+			if end != nil && (end.raised || end.exit) {
+				return &actionEnded{end}
+			}
+			return nil
+		})
+	}
+}

@@ -1,0 +1,114 @@
+package synchronize
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mpconform/mpconform/harness/catalogue"
+	. "github.com/mpconform/mpconform/harness/scenario"
+	"github.com/mpconform/mpconform/harness/trace"
+	"github.com/mpconform/mpconform/suites/suite"
+)
+
+var (
+	barrierIndices = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.indices", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		Rule:   "the k parties of a Barrier(k) get the indices 0..k-1, each once",
+		Source: "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
+	})
+	barrierTogether = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.together", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		Rule:   "no party leaves a Barrier before the last one arrives",
+		Source: "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
+	})
+	barrierAbort = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.abort", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		Rule:   "abort breaks a Barrier: broken is True and every wait fails with Broken",
+		Source: "CPython docs: Barrier.abort; test_multiprocessing: test_abort",
+	})
+	barrierTimeout = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.timeout-breaks", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		Rule:   "a party's wait that times out breaks the Barrier for every party",
+		Source: "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
+	})
+	barrierReset = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.reset", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		Rule:   "reset returns a broken Barrier to use: broken is False and the parties pass again",
+		Source: "CPython docs: Barrier.reset; test_multiprocessing: test_reset",
+	})
+)
+
+// waits returns every completed barrier wait of the children.
+func waits(t *trace.Trace) []trace.Record {
+	var out []trace.Record
+	for _, p := range t.Children() {
+		out = append(out, recs(t, p.Pid, "wait")...)
+	}
+	return out
+}
+
+var _ = Describe("barrier", func() {
+	three := func() *trace.Trace {
+		return suite.Run(New("barrier/three").
+			Resource("B", "barrier", "parties", 3).
+			Program("party", []string{"b"}, On("wait", "B")).
+			Main(Repeat(3, "", Spawn("p", "party", Ref("B"))), Start("p"), Join("p")))
+	}
+
+	suite.Spec(barrierIndices, "three parties get 0, 1 and 2", func() {
+		var idx []any
+		for _, w := range waits(three()) {
+			Expect(w.OK).To(BeTrue(), "%s", w)
+			idx = append(idx, w.Value)
+		}
+		Expect(idx).To(ConsistOf(jsonInt(0), jsonInt(1), jsonInt(2)))
+	})
+
+	suite.Spec(barrierTogether, "every wait returns after the last wait began", func() {
+		ws := waits(three())
+		Expect(ws).To(HaveLen(3))
+		var last int64
+		for _, w := range ws {
+			last = max(last, w.T0)
+		}
+		for _, w := range ws {
+			Expect(w.T1).To(BeNumerically(">=", last), "left before the last party arrived: %s", w)
+		}
+	})
+
+	suite.Spec(barrierAbort, "after abort, broken is True and a wait fails", func() {
+		t := suite.Run(New("barrier/abort").
+			Resource("B", "barrier", "parties", 2).
+			Program("party", []string{"b"}, On("wait", "B", "timeout", 10_000)).
+			Main(On("abort", "B"), On("broken", "B"), Spawn("p", "party", Ref("B")), Start("p"), Join("p")))
+		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{true}))
+		Expect(kinds(waits(t))).To(Equal([]string{"Broken"}))
+	})
+
+	suite.Spec(barrierTimeout, "one party times out; the other, without a timeout, is released as Broken", func() {
+		t := suite.Run(New("barrier/timeout-breaks").
+			Resource("B", "barrier", "parties", 3).
+			Program("impatient", []string{"b"}, On("wait", "B", "timeout", 300)).
+			Program("patient", []string{"b"}, On("wait", "B", "timeout", 20_000)).
+			Main(
+				Spawn("a", "impatient", Ref("B")), Spawn("b", "patient", Ref("B")),
+				Start("b"), Start("a"), Join("a"),
+				On("broken", "B"),
+				Join("b"),
+			))
+		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{true}), "broken after the timeout")
+		Expect(kinds(waits(t))).To(Equal([]string{"Broken", "Broken"}))
+	})
+
+	suite.Spec(barrierReset, "abort, reset, then two parties pass", func() {
+		t := suite.Run(New("barrier/reset").
+			Resource("B", "barrier", "parties", 2).
+			Program("party", []string{"b"}, On("wait", "B", "timeout", 20_000)).
+			Main(
+				On("abort", "B"), On("reset", "B"), On("broken", "B"),
+				Repeat(2, "", Spawn("p", "party", Ref("B"))), Start("p"), Join("p"),
+			))
+		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{false}))
+		Expect(kinds(waits(t))).To(Equal([]string{"", ""}))
+	})
+})

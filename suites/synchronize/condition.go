@@ -1,0 +1,79 @@
+package synchronize
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mpconform/mpconform/harness/catalogue"
+	. "github.com/mpconform/mpconform/harness/scenario"
+	"github.com/mpconform/mpconform/suites/suite"
+)
+
+var (
+	notifyN = catalogue.Add(catalogue.Behaviour{
+		ID: "condition.notify-n", Profile: catalogue.Extended, Features: []string{"process", "condition", "semaphore"},
+		Rule:   "notify(n) wakes exactly n of the processes waiting on a Condition; notify_all wakes the rest",
+		Source: "CPython docs: Condition.notify; test_multiprocessing: test_notify, test_notify_n",
+	})
+	needsLock = catalogue.Add(catalogue.Behaviour{
+		ID: "condition.needs-lock", Profile: catalogue.Extended, Features: []string{"process", "condition"},
+		Rule:   "wait and notify on a Condition whose lock the caller does not hold fail with NotAllowed",
+		Source: "CPython docs: Condition.wait, Condition.notify ('If the calling process has not acquired the lock ... RuntimeError')",
+	})
+)
+
+var _ = Describe("condition", func() {
+	suite.Spec(notifyN, "three waiters: notify(1) wakes one, notify_all the other two", func() {
+		// Each waiter signals "ready" while it holds the condition's lock, so once
+		// main has three readies and the lock, all three are inside wait. The woken
+		// waiter signals "woke"; main then gives any wrongly woken waiter time to
+		// show itself before notify_all.
+		t := suite.Run(New("condition/notify-n").
+			Resource("C", "condition").
+			Resource("ready", "semaphore", "value", 0).
+			Resource("woke", "semaphore", "value", 0).
+			Program("waiter", []string{"c", "ready", "woke"},
+				On("acquire", "C"),
+				On("release", "ready"),
+				On("wait", "C"),
+				On("release", "woke"),
+				On("release", "C")).
+			Main(
+				Repeat(3, "", Spawn("w", "waiter", Ref("C"), Ref("ready"), Ref("woke"))), Start("w"),
+				Repeat(3, "", On("acquire", "ready")),
+				On("acquire", "C"), On("notify", "C", "n", 1), On("release", "C"),
+				On("acquire", "woke"),
+				Sleep(500),
+				On("acquire", "C"), Op("notify_all", "on", "C"), On("release", "C"),
+				Join("w"),
+			))
+		m := suite.Main(t)
+		all := recs(t, m.Pid, "notify_all")
+		Expect(all).To(HaveLen(1))
+		var before, after int
+		for _, p := range t.Children() {
+			for _, w := range recs(t, p.Pid, "wait") {
+				Expect(w.Value).To(Equal(true), "%s", w)
+				if w.T1 < all[0].T0 {
+					before++
+				} else {
+					after++
+				}
+			}
+		}
+		Expect(before).To(Equal(1), "waiters woken by notify(1)")
+		Expect(after).To(Equal(2), "waiters woken by notify_all")
+	})
+
+	suite.Spec(needsLock, "notify and wait without the lock", func() {
+		t := suite.Run(New("condition/needs-lock").
+			Resource("C", "condition").
+			Main(
+				On("notify", "C"), On("wait", "C", "timeout", 10),
+				On("acquire", "C"), On("notify", "C"), On("release", "C"),
+			))
+		m := suite.Main(t)
+		Expect(kinds(recs(t, m.Pid, "notify"))).To(Equal([]string{"NotAllowed", ""}))
+		Expect(kinds(recs(t, m.Pid, "wait"))).To(Equal([]string{"NotAllowed"}))
+	})
+})
