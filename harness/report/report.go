@@ -226,7 +226,8 @@ func (r *Results) Table(w io.Writer) {
 		if b.Unexpected {
 			status = "pass (unexpected: listed as xfail)"
 		}
-		fmt.Fprintf(w, "  %-*s  %-9s  %-11s  %s\n", width, b.ID, b.Profile, status, firstLine(b.Message))
+		line := fmt.Sprintf("  %-*s  %-9s  %-11s  %s", width, b.ID, b.Profile, status, firstLine(b.Message))
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(w, "%s: %d behaviours: %d pass, %d fail, %d xfail, %d unsupported, %d flaky\n",
 		r.Impl.Name, len(r.Behaviours), r.Totals[Pass], r.Totals[Fail], r.Totals[XFail], r.Totals[Unsupported], r.Totals[Flaky])
