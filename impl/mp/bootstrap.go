@@ -2,6 +2,7 @@ package mp
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,9 @@ func Main() {
 
 func runChild() int {
 	b, err := readBootstrap()
+	if errors.Is(err, errUnusedSpare) {
+		return 0 // a spare the parent did not need: nothing to say
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mp: child bootstrap:", err)
 		return 1
@@ -88,6 +92,10 @@ func runTarget(run runner, arg []byte) (code int) {
 // inherited holds the files passed to this child, by index.
 var inherited []*os.File
 
+// errUnusedSpare is what a spare child reads when its parent discards it: the
+// end of its bootstrap pipe, with no byte before it.
+var errUnusedSpare = errors.New("mp: unused spare")
+
 func readBootstrap() (bootstrap, error) {
 	var b bootstrap
 	f := os.NewFile(bootstrapFD, "mp-bootstrap")
@@ -95,6 +103,9 @@ func readBootstrap() (bootstrap, error) {
 	f.Close()
 	if err != nil {
 		return b, err
+	}
+	if len(data) == 0 {
+		return b, errUnusedSpare
 	}
 	if err := json.Unmarshal(data, &b); err != nil {
 		return b, err
@@ -167,31 +178,169 @@ func spawn(p *Process, daemon bool) (*os.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	stdin, err := devNull()
-	if err != nil {
-		return nil, err
+	// A spare can only be what a plain child would have been: fds cannot be
+	// added to a process after exec, nor its parent-death signal changed
+	// from here.
+	plain := len(files) == 0 && p.deathSig == defaultDeathSig
+	if plain {
+		if proc := useSpare(payload); proc != nil {
+			fillSpare()
+			return proc, nil
+		}
 	}
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	defer w.Close()
-	proc, err := startProcess(&os.ProcAttr{
-		Env:   append(os.Environ(), envBootstrap+"=1"),
-		Files: append([]*os.File{stdin, os.Stdout, os.Stderr, r}, files...),
-		Sys:   &syscall.SysProcAttr{Pdeathsig: p.deathSig},
-	})
-	r.Close()
+	proc, w, err := execChild(os.Environ(), os.Stdout, os.Stderr, files, p.deathSig)
 	if err != nil {
 		return nil, fmt.Errorf("mp: starting %s: %w", p.name, err)
 	}
+	defer w.Close()
 	// Within the pipe's buffer this does not wait for the child.
 	if _, err := w.Write(payload); err != nil {
 		proc.Kill()
 		proc.Wait()
 		return nil, fmt.Errorf("mp: bootstrapping %s: %w", p.name, err)
 	}
+	if plain {
+		// The program starts plain children: have the next one ready.
+		fillSpare()
+	}
 	return proc, nil
+}
+
+// execChild executes this binary as a child with environment env (plus the
+// marker), stdin /dev/null, stdout and stderr, a new bootstrap pipe at
+// bootstrapFD and files after it. It returns the write end of the pipe.
+func execChild(env []string, stdout, stderr *os.File, files []*os.File, deathSig syscall.Signal) (*os.Process, *os.File, error) {
+	stdin, err := devNull()
+	if err != nil {
+		return nil, nil, err
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	proc, err := startProcess(&os.ProcAttr{
+		Env:   append(slices.Clip(env), envBootstrap+"=1"),
+		Files: append([]*os.File{stdin, stdout, stderr, r}, files...),
+		Sys:   &syscall.SysProcAttr{Pdeathsig: deathSig},
+	})
+	r.Close()
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	return proc, w, nil
+}
+
+// A spare is a child executed ahead of need, blocked reading its bootstrap:
+// exec and the Go runtime's start-up, most of what starting a child costs,
+// are then paid while the parent does something else, not in Start. It is
+// exactly what a plain child (no files, default parent-death signal) would
+// be, except for what it inherited from the parent's state when it was
+// executed: the environment, the working directory and stdout/stderr are
+// checked before use, and a spare that no longer matches is discarded.
+// There is at most one, made after a plain Start (so a program that starts
+// no children pays nothing); it is no child until used: not in
+// ActiveChildren, and Shutdown discards it rather than joining it.
+type spareChild struct {
+	proc           *os.Process
+	w              *os.File // write end of its bootstrap pipe
+	env            []string // os.Environ() when it was executed
+	dir            string   // the working directory then
+	stdout, stderr *os.File // os.Stdout and os.Stderr then
+}
+
+var spares struct {
+	sync.Mutex
+	next    *spareChild
+	filling bool           // a goroutine is executing the next spare
+	reaping sync.WaitGroup // discarded spares not yet reaped
+}
+
+// spareReady is signalled when filling ends.
+var spareReady = sync.NewCond(&spares.Mutex)
+
+// fillSpare has a spare executed in the background unless there is one
+// already, on its way or ready.
+func fillSpare() {
+	spares.Lock()
+	defer spares.Unlock()
+	if spares.next != nil || spares.filling || self.daemon {
+		return
+	}
+	spares.filling = true
+	go func() {
+		s := &spareChild{env: os.Environ(), stdout: os.Stdout, stderr: os.Stderr}
+		dir, err := syscall.Getwd()
+		if err == nil {
+			s.dir = dir
+			s.proc, s.w, err = execChild(s.env, s.stdout, s.stderr, nil, defaultDeathSig)
+		}
+		spares.Lock()
+		defer spares.Unlock()
+		spares.filling = false
+		if err == nil {
+			spares.next = s
+		} // else: no spare; Start will start children cold
+		spareReady.Broadcast()
+	}()
+}
+
+// takeSpare removes the spare and returns it, or nil. One being executed is
+// waited for: it is further along than a cold start would be, which would
+// wait for it on the spawner thread anyway.
+func takeSpare() *spareChild {
+	spares.Lock()
+	defer spares.Unlock()
+	for spares.filling {
+		spareReady.Wait()
+	}
+	s := spares.next
+	spares.next = nil
+	return s
+}
+
+// useSpare sends payload to the spare and returns it as the new child, if
+// there is a spare and it still matches the parent's state; nil otherwise.
+func useSpare(payload []byte) *os.Process {
+	s := takeSpare()
+	if s == nil {
+		return nil
+	}
+	dir, err := syscall.Getwd()
+	if err != nil || dir != s.dir || os.Stdout != s.stdout || os.Stderr != s.stderr ||
+		!slices.Equal(os.Environ(), s.env) {
+		discardSpare(s)
+		return nil
+	}
+	_, err = s.w.Write(payload)
+	s.w.Close()
+	if err != nil {
+		// It died (someone killed it): get rid of whatever is left.
+		s.proc.Kill()
+		discardSpare(s)
+		return nil
+	}
+	return s.proc
+}
+
+// discardSpare closes the spare's pipe, so it exits 0 silently, and has it
+// reaped in the background (Shutdown waits for that).
+func discardSpare(s *spareChild) {
+	s.w.Close()
+	spares.reaping.Add(1)
+	go func() {
+		defer spares.reaping.Done()
+		s.proc.Wait()
+	}()
+}
+
+// closeSpare discards the spare, if any, and waits until every discarded
+// spare has exited and been reaped.
+func closeSpare() {
+	if s := takeSpare(); s != nil {
+		discardSpare(s)
+	}
+	spares.reaping.Wait()
 }
 
 // A child's stdin is /dev/null, as in CPython: it must not compete with its

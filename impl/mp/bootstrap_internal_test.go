@@ -57,3 +57,28 @@ func TestPassFile(t *testing.T) {
 		t.Errorf("exit code %d", p.code)
 	}
 }
+
+// A spare whose parent closes its bootstrap pipe unused exits 0, silently.
+func TestUnusedSpareExitsSilently(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	proc, bw, err := execChild(os.Environ(), os.Stdout, w, nil, defaultDeathSig)
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw.Close()
+	state, err := proc.Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code := state.ExitCode(); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	if out, _ := io.ReadAll(r); len(out) != 0 {
+		t.Errorf("stderr %q, want nothing", out)
+	}
+}

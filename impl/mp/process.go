@@ -60,6 +60,10 @@ func Prefix(prefix string) Option { return func(o *options) { o.prefix = prefix 
 // Daemon sets the daemon flag (see Process.SetDaemon).
 func Daemon(daemon bool) Option { return func(o *options) { o.daemon = daemon } }
 
+// defaultDeathSig is the parent-death signal of a process created without
+// the ParentDeathSignal option.
+const defaultDeathSig = syscall.SIGKILL
+
 // ParentDeathSignal sets the signal that the child receives when the process
 // that started it dies. The default, SIGKILL, means no child outlives a
 // parent that was killed; 0 lets it live on as an orphan, as in CPython.
@@ -86,7 +90,7 @@ type Process struct {
 // New returns a Process that will run t(arg) in a child process once started.
 // Creating it already counts for the default names, as in CPython.
 func New[A any](t Target[A], arg A, opts ...Option) *Process {
-	o := options{prefix: "Process", deathSig: syscall.SIGKILL}
+	o := options{prefix: "Process", deathSig: defaultDeathSig}
 	for _, opt := range opts {
 		opt(&o)
 	}
