@@ -26,20 +26,7 @@ if __name__ == "__main__":
 // reference and CPython side by side, in one run, on one machine.
 func BenchmarkStartJoinCPython(b *testing.B) {
 	for _, method := range []string{"fork", "spawn", "forkserver"} {
-		b.Run(method, func(b *testing.B) {
-			if _, err := exec.LookPath("python3"); err != nil {
-				b.Skip("python3 not found")
-			}
-			out, err := exec.Command("python3", "-c", cpythonStartJoin, method, strconv.Itoa(b.N)).Output()
-			if err != nil {
-				b.Fatalf("python3: %v", err)
-			}
-			ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-			if err != nil {
-				b.Fatalf("python3 printed %q", out)
-			}
-			b.ReportMetric(ns, "ns/op")
-		})
+		b.Run(method, func(b *testing.B) { python(b, cpythonStartJoin, method) })
 	}
 }
 
@@ -96,11 +83,14 @@ if __name__ == "__main__":
     print((t1 - t0) / n)
 `
 
-func cpythonSyncBench(b *testing.B, kind, workload string) {
+// python runs a CPython timing script with args and b.N, and reports the
+// nanoseconds per op that it prints as the benchmark's ns/op.
+func python(b *testing.B, script string, args ...string) float64 {
 	if _, err := exec.LookPath("python3"); err != nil {
 		b.Skip("python3 not found")
 	}
-	out, err := exec.Command("python3", "-c", cpythonSync, kind, workload, strconv.Itoa(b.N)).Output()
+	args = append([]string{"-c", script}, append(args, strconv.Itoa(b.N))...)
+	out, err := exec.Command("python3", args...).Output()
 	if err != nil {
 		b.Fatalf("python3: %v", err)
 	}
@@ -109,6 +99,11 @@ func cpythonSyncBench(b *testing.B, kind, workload string) {
 		b.Fatalf("python3 printed %q", out)
 	}
 	b.ReportMetric(ns, "ns/op")
+	return ns
+}
+
+func cpythonSyncBench(b *testing.B, kind, workload string) {
+	ns := python(b, cpythonSync, kind, workload)
 	switch workload {
 	case "uncontended", "with":
 		b.ReportMetric(1e9/ns, "pairs/s")
