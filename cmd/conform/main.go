@@ -18,7 +18,9 @@ import (
 	"strings"
 
 	_ "github.com/mpconform/mpconform/suites/daemon"
+	_ "github.com/mpconform/mpconform/suites/pipe"
 	_ "github.com/mpconform/mpconform/suites/process"
+	_ "github.com/mpconform/mpconform/suites/queue"
 	_ "github.com/mpconform/mpconform/suites/synchronize"
 )
 

@@ -20,7 +20,11 @@
 // # Resources
 //
 // A resource (lock, rlock, semaphore, bounded_semaphore, event, condition,
-// barrier) is a handle of package mp, held in a Resource. Main holds them
+// barrier, queue, joinable_queue, simple_queue, and a pipe's ends) is a
+// handle of package mp, held in a Resource. A pipe named P makes two
+// resources of type "pipe_end", P.0 and P.1, which ops and refs name; P
+// itself has no ops. Queue items and pipe messages carry values as
+// encodeMessage makes them (queue.go). Main holds them
 // all; a {"ref": NAME} spawn argument passes that resource to the child with
 // its arguments (its file descriptors travel with it), and a child holds
 // only those: an op on another one records an Error. A step's "on" names a

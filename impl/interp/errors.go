@@ -30,6 +30,14 @@ func errorKind(err error) string {
 		return "ValueError"
 	case errors.Is(err, mp.ErrBroken):
 		return "Broken"
+	case errors.Is(err, mp.ErrFull):
+		return "Full"
+	case errors.Is(err, mp.ErrEmpty):
+		return "Empty"
+	case errors.Is(err, mp.ErrClosed):
+		return "Closed"
+	case errors.Is(err, mp.ErrEOF):
+		return "EOF"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout"
 	}

@@ -110,7 +110,8 @@ func TestHello(t *testing.T) {
 		t.Fatalf("hello printed %q: %v", out, err)
 	}
 	if hello.Protocol != 1 || hello.Name != "go-reference" || !slices.Equal(hello.Features, []string{"control", "process", "daemon",
-		"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk"}) {
+		"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
+		"queue", "joinable_queue", "simple_queue", "pipe"}) {
 		t.Errorf("hello = %+v", hello)
 	}
 }
@@ -124,8 +125,8 @@ func TestScenarioErrors(t *testing.T) {
 		{`{"main":[{"op":"repeat","times":1.5,"body":[]}]}`, `want an integer`},
 		{`{"main":[{"op":"emit","value":{"param":"k"}}]}`, `no param or variable "k"`},
 		{`{"main":[{"op":"emit","value":{"what":1}}]}`, `unknown value form`},
-		{`{"resources":[{"name":"Q","type":"queue"}],"main":[]}`, `resource type "queue" is not supported`},
-		{`{"programs":{"f":{"steps":[{"op":"put","on":"q"}]}},"main":[]}`, `f/0: unknown op "put"`},
+		{`{"resources":[{"name":"Q","type":"frobnicator"}],"main":[]}`, `resource type "frobnicator" is not supported`},
+		{`{"programs":{"f":{"steps":[{"op":"frobnicate","on":"q"}]}},"main":[]}`, `f/0: unknown op "frobnicate"`},
 		{`{"main":[{"op":"join","proc":"w"}]}`, `no process is bound to "w"`},
 		{`{"main":[], "extra":1}`, `unknown field "extra"`},
 		{`not json`, `invalid JSON`},

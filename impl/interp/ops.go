@@ -25,6 +25,10 @@ type Op struct {
 	// CPython's AttributeError does.
 	On []string
 
+	// OneOf, when set, lists fields of which a step must have exactly one
+	// (join: "proc" for a process, "on" for a joinable queue).
+	OneOf []string
+
 	// Run does the op and returns its value (protocol.md §6) or an error,
 	// whose kind (§8) the trace records. For an op with a "proc" field Run
 	// is called once per process of the group, in c.Proc; for an op with an
@@ -68,7 +72,8 @@ var Ops = map[string]Op{}
 
 // Features lists the op families this driver implements, for hello.
 var Features = []string{"control", "process", "daemon",
-	"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk"}
+	"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
+	"queue", "joinable_queue", "simple_queue", "pipe"}
 
 // AtEnd is the end-of-program work of protocol.md §9, run in every process
 // when its program ends (and before an exit op exits), before process.end is

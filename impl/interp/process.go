@@ -25,7 +25,10 @@ func init() {
 		}
 		return int64(c.Proc.Pid()), nil
 	}}
-	Ops["join"] = Op{Fields: on(map[string]Field{"timeout": {Number, false}}), Blocks: true, Run: join}
+	// join joins a process ("proc") or a joinable queue ("on", queue.go).
+	joinFields := on(map[string]Field{"timeout": {Number, false}, "on": {ResourceName, false}})
+	joinFields["proc"] = Field{Name, false}
+	Ops["join"] = Op{Fields: joinFields, OneOf: []string{"proc", "on"}, Blocks: true, On: []string{"joinable_queue"}, Run: join}
 	Ops["is_alive"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
 	Ops["exitcode"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
 	Ops["pid"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) {
@@ -118,6 +121,9 @@ func spawn(c *Call) (any, error) {
 }
 
 func join(c *Call) (any, error) {
+	if c.On != nil {
+		return joinQueue(c)
+	}
 	ctx := context.Background()
 	if d, ok := c.duration("timeout"); ok {
 		var cancel context.CancelFunc

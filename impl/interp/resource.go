@@ -21,6 +21,8 @@ type ResourceSpec struct {
 	Parties int64          // barrier
 	Action  string         // barrier: the program that the last party to arrive runs; "" for none
 	Timeout *time.Duration // barrier: the default timeout of wait; nil for none
+	Maxsize int64          // queue, joinable_queue: 0 for unbounded
+	Simplex bool           // pipe: Pipe(duplex=False)
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -37,6 +39,16 @@ type Resource struct {
 	Event     *mp.Event     `json:"event,omitempty"`
 	Condition *mp.Condition `json:"condition,omitempty"`
 	Barrier   *mp.Barrier   `json:"barrier,omitempty"`
+
+	// Queue is the queue of a queue, joinable_queue or simple_queue;
+	// Joinable is set too for a joinable_queue.
+	Queue    *mp.Queue         `json:"queue,omitempty"`
+	Joinable *mp.JoinableQueue `json:"joinable,omitempty"`
+	// Conn is a pipe end's connection (type "pipe_end", named NAME.0 or
+	// NAME.1). A pipe resource holds its two ends in Ends; it is not used
+	// by ops itself.
+	Conn *mp.Conn    `json:"conn,omitempty"`
+	Ends []*Resource `json:"-"`
 }
 
 // NewResource makes a resource in the main process, before main's first
@@ -74,6 +86,26 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 			opts = append(opts, mp.BarrierTimeout(*spec.Timeout))
 		}
 		r.Barrier, err = mp.NewBarrier(int(spec.Parties), opts...)
+	case "queue":
+		r.Queue, err = mp.NewQueue(int(spec.Maxsize))
+	case "joinable_queue":
+		r.Joinable, err = mp.NewJoinableQueue(int(spec.Maxsize))
+		if err == nil {
+			r.Queue = &r.Joinable.Queue
+		}
+	case "simple_queue":
+		var q *mp.SimpleQueue
+		if q, err = mp.NewSimpleQueue(); err == nil {
+			r.Queue = &q.Queue
+		}
+	case "pipe":
+		var a, b *mp.Conn
+		if a, b, err = mp.Pipe(!spec.Simplex); err == nil {
+			r.Ends = []*Resource{
+				{Name: spec.Name + ".0", Type: "pipe_end", Conn: a},
+				{Name: spec.Name + ".1", Type: "pipe_end", Conn: b},
+			}
+		}
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -92,6 +124,9 @@ func createResources(sc *scenario) (map[string]*Resource, error) {
 			return nil, err
 		}
 		made[spec.Name] = r
+		for _, end := range r.Ends {
+			made[end.Name] = end
+		}
 	}
 	return made, nil
 }
@@ -129,6 +164,21 @@ var resourceFields = map[string]map[string]Kind{
 	"event":             {},
 	"condition":         {"lock": ResourceName},
 	"barrier":           {"parties": Int, "action": Name, "timeout": Number},
+	"queue":             {"maxsize": Int},
+	"joinable_queue":    {"maxsize": Int},
+	"simple_queue":      {},
+	"pipe":              {"duplex": Bool},
+}
+
+// names returns the names of the resources that a declared resource
+// makes: its own, and a pipe's ends NAME.0 and NAME.1 (of type "pipe_end").
+func (spec ResourceSpec) names() map[string]string {
+	names := map[string]string{spec.Name: spec.Type}
+	if spec.Type == "pipe" {
+		names[spec.Name+".0"] = "pipe_end"
+		names[spec.Name+".1"] = "pipe_end"
+	}
+	return names
 }
 
 // requiredResourceFields lists the fields a resource type must have.
@@ -212,6 +262,12 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 				return wrong(fmt.Sprintf("an integer from 0 to %d", math.MaxInt32))
 			}
 			spec.Value = i
+		case "maxsize":
+			i, ok := v.(int64)
+			if !ok || i > math.MaxInt32 {
+				return wrong(fmt.Sprintf("an integer up to %d", math.MaxInt32))
+			}
+			spec.Maxsize = max(i, 0) // CPython: maxsize <= 0 is unbounded
 		case "parties":
 			i, ok := v.(int64)
 			if !ok || i < 1 || i > math.MaxInt32 {
@@ -222,6 +278,12 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 			d := toDuration(v)
 			spec.Timeout = &d
 		}
+	case Bool:
+		b, ok := raw.(bool)
+		if !ok {
+			return wrong("a bool")
+		}
+		spec.Simplex = !b // duplex
 	case ResourceName:
 		name, ok := raw.(string)
 		if !ok || !slices.Contains([]string{"lock", "rlock"}, types[name]) {
@@ -280,7 +342,9 @@ func refs(v any) []string {
 func checkReach(sc *scenario) error {
 	may := map[string]map[string]bool{"main": {}}
 	for _, r := range sc.resources {
-		may["main"][r.Name] = true
+		for name := range r.names() {
+			may["main"][name] = true
+		}
 	}
 	skip := map[string]bool{}
 	for _, r := range sc.resources {

@@ -85,8 +85,7 @@ func (r *runner) step(s *step, e *env) {
 			}
 		}
 	}
-	if f, ok := op.Fields["on"]; ok && f.Kind == ResourceName {
-		name := in["on"].(string)
+	if name, ok := in["on"].(string); ok && op.Fields["on"].Kind == ResourceName {
 		if c.On = r.resources[name]; c.On == nil {
 			r.fail(c, r.notHeld(name))
 			return
@@ -96,7 +95,7 @@ func (r *runner) step(s *step, e *env) {
 			return
 		}
 	}
-	if _, ok := op.Fields["proc"]; !ok {
+	if _, ok := in["proc"]; !ok {
 		r.call(op, c)
 		return
 	}

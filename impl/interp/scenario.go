@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -108,7 +109,7 @@ func parseScenario(data []byte) (sc *scenario, err error) {
 		return nil, err
 	}
 	for _, r := range resources {
-		v.resources[r.Name] = r.Type
+		maps.Copy(v.resources, r.names())
 	}
 	mainSteps, ok := top["main"]
 	if !ok {
@@ -247,6 +248,17 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 	for _, k := range sortedKeys(op.Fields) {
 		if _, ok := obj[k]; op.Fields[k].Required && !ok {
 			return nil, errorAt(path, "missing field %q for op %q", k, name)
+		}
+	}
+	if len(op.OneOf) > 0 {
+		n := 0
+		for _, k := range op.OneOf {
+			if _, ok := obj[k]; ok {
+				n++
+			}
+		}
+		if n != 1 {
+			return nil, errorAt(path, "op %q takes exactly one of the fields %q", name, op.OneOf)
 		}
 	}
 	if name, ok := s.fields["program"].(string); ok {

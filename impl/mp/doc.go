@@ -93,5 +93,37 @@
 // As in CPython, a Lock has no owner (any process may release it), and a
 // process that dies holding a lock leaves it locked.
 //
+// # Queues and pipes
+//
+// Queue, JoinableQueue and SimpleQueue are CPython's multiprocessing
+// queues: a ring of messages in shared memory (a memfd, as above), with
+// futex waits (see Queue for the design). Their core is messages of bytes
+// (PutBytes, GetBytes); Put and Get carry any value encoded with
+// encoding/json. A put on a full queue or a get on an empty one waits until
+// its context ends, then fails with ErrFull or ErrEmpty; PutNowait and
+// GetNowait do not wait. Qsize, Empty and Full are approximate while others
+// put and get. Close marks the handle closed (later puts and gets fail with
+// ErrClosed); JoinThread and CancelJoinThread are no-ops, for a Go put has
+// written its message when it returns (no feeder thread). A JoinableQueue's
+// TaskDone fails with ErrValue when called more often than messages were
+// put, and Join waits until every message has had its TaskDone.
+//
+// Pipe returns two Conns: a duplex pair over a unix socket, or a simplex
+// pair over a pipe (the first end receives, the second sends; the other
+// direction is ErrNotAllowed). Messages keep their boundaries whatever
+// their size (an empty message is a message); RecvBytes fails with ErrEOF
+// once every copy of the other end is closed and the messages sent before
+// are received. Poll waits for something to receive, for at most a
+// timeout.
+//
+//	q, err := mp.NewQueue(3)
+//	...
+//	p := mp.New(producer, q) // producer calls q.Put(ctx, v)
+//	var v int
+//	err = q.Get(ctx, &v)
+//
+// Queues and Conns reach a child as (part of) the argument of New, as the
+// synchronization primitives do.
+//
 // Package mp is Linux-only.
 package mp

@@ -19,4 +19,19 @@ var (
 
 	// ErrBroken reports a Barrier that is broken, or broke while waiting.
 	ErrBroken = errors.New("mp: broken barrier")
+
+	// ErrFull reports a put on a full Queue that could not wait, or whose
+	// context ended first.
+	ErrFull = errors.New("mp: queue full")
+
+	// ErrEmpty reports a get on an empty Queue that could not wait, or
+	// whose context ended first.
+	ErrEmpty = errors.New("mp: queue empty")
+
+	// ErrClosed reports the use of a Queue or Conn that this process closed.
+	ErrClosed = errors.New("mp: closed")
+
+	// ErrEOF reports a receive on a Conn whose every copy of the other end is
+	// closed, once the messages sent before are drained.
+	ErrEOF = errors.New("mp: end of file")
 )

@@ -32,13 +32,17 @@ type segment struct {
 	index int // the inherited file's index, or -1
 }
 
-func newSegment(kind string) (*segment, error) {
+func newSegment(kind string) (*segment, error) { return newSegmentSize(kind, segmentSize) }
+
+// newSegmentSize is newSegment for a segment of size bytes (a multiple of
+// the page size, at least segmentSize): a queue's ring follows its state.
+func newSegmentSize(kind string, size int) (*segment, error) {
 	fd, err := unix.MemfdCreate("mp-"+kind, unix.MFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("mp: creating a %s: memfd_create: %w", kind, err)
 	}
 	f := os.NewFile(uintptr(fd), "mp-"+kind)
-	if err := unix.Ftruncate(fd, segmentSize); err != nil {
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("mp: creating a %s: ftruncate: %w", kind, err)
 	}
@@ -46,7 +50,12 @@ func newSegment(kind string) (*segment, error) {
 }
 
 func mapSegment(f *os.File, index int) (*segment, error) {
-	mem, err := unix.Mmap(int(f.Fd()), 0, segmentSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil || st.Size < segmentSize {
+		f.Close()
+		return nil, fmt.Errorf("mp: mapping shared memory: not a segment (%v)", err)
+	}
+	mem, err := unix.Mmap(int(f.Fd()), 0, int(st.Size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("mp: mapping shared memory: %w", err)

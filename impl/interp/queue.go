@@ -1,0 +1,247 @@
+package interp
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+)
+
+// The ops of the queue, joinable_queue, simple_queue and pipe families, and
+// their bulk ops (protocol.md §6).
+//
+// Values travel as messages: a bytes value as the byte 'b' then its bytes
+// (no encoding, whatever its size), any other value as 'j' then its JSON
+// (§4). join_thread and cancel_join_thread are no-ops: mp's Queue has no
+// feeder thread (a put has written its item when it returns).
+func init() {
+	on := func(more map[string]Field) map[string]Field {
+		fields := map[string]Field{"on": {ResourceName, true}}
+		for k, f := range more {
+			fields[k] = f
+		}
+		return fields
+	}
+	queues := []string{"queue", "joinable_queue", "simple_queue"}
+	bounded := []string{"queue", "joinable_queue"}
+	joinable := []string{"joinable_queue"}
+	ends := []string{"pipe_end"}
+	timeout := Field{Number, false}
+	value := Field{Value, true}
+
+	Ops["put"] = Op{Fields: on(map[string]Field{"value": value, "block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: put}
+	Ops["get"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: get}
+	Ops["put_nowait"] = Op{Fields: on(map[string]Field{"value": value}), On: bounded, Run: func(c *Call) (any, error) {
+		return nil, c.On.Queue.PutBytesNowait(encodeMessage(c.In["value"]))
+	}}
+	Ops["get_nowait"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
+		return decodeMessage(c.On.Queue.GetBytesNowait())
+	}}
+	Ops["qsize"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return int64(c.On.Queue.Qsize()), nil }}
+	Ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) { return c.On.Queue.Empty(), nil }}
+	Ops["full"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return c.On.Queue.Full(), nil }}
+	Ops["close"] = Op{Fields: on(nil), On: append(queues[:3:3], ends...), Run: func(c *Call) (any, error) {
+		if c.On.Conn != nil {
+			return nil, c.On.Conn.Close()
+		}
+		return nil, c.On.Queue.Close()
+	}}
+	Ops["join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { c.On.Queue.JoinThread(); return nil, nil }}
+	Ops["cancel_join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
+		c.On.Queue.CancelJoinThread()
+		return nil, nil
+	}}
+	Ops["task_done"] = Op{Fields: on(nil), On: joinable, Run: func(c *Call) (any, error) { return nil, c.On.Joinable.TaskDone() }}
+	many := map[string]Field{"n": {Int, true}, "start": {Int, false}, "size": {Int, false}}
+	collect := map[string]Field{"n": {Int, true}, "collect": {Bool, false}}
+	Ops["put_many"] = Op{Fields: on(many), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
+		return sendMany(c, func(b []byte) error { return c.On.Queue.PutBytes(context.Background(), b) })
+	}}
+	Ops["get_many"] = Op{Fields: on(collect), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
+		return recvMany(c, func() ([]byte, error) { return c.On.Queue.GetBytes(context.Background()) })
+	}}
+
+	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return nil, c.On.Conn.SendBytes(encodeMessage(c.In["value"]))
+	}}
+	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return decodeMessage(c.On.Conn.RecvBytes())
+	}}
+	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		b, ok := c.In["value"].(Bytes)
+		if !ok {
+			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
+		}
+		return nil, c.On.Conn.SendBytes(b)
+	}}
+	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		maxlength := int64(-1)
+		if m, ok := c.int("maxlength"); ok {
+			maxlength = m
+		}
+		b, err := c.On.Conn.RecvBytesMax(int(maxlength))
+		if err != nil {
+			return nil, err
+		}
+		return Bytes(b), nil
+	}}
+	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		d, _ := c.duration("timeout") // default 0: no wait
+		return c.On.Conn.Poll(max(d, 0))
+	}}
+	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return sendMany(c, c.On.Conn.SendBytes)
+	}}
+	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return recvMany(c, c.On.Conn.RecvBytes)
+	}}
+	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
+	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
+		Blocks: true, On: ends, Run: roundtripMany}
+}
+
+// encodeMessage is a value as a queue item or pipe message.
+func encodeMessage(v any) []byte {
+	if b, ok := v.(Bytes); ok {
+		return append([]byte{'b'}, b...)
+	}
+	return appendValue([]byte{'j'}, v, false)
+}
+
+// decodeMessage is the value of a message that encodeMessage made.
+func decodeMessage(b []byte, err error) (any, error) {
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > 0 {
+		switch b[0] {
+		case 'b':
+			return Bytes(b[1:]), nil
+		case 'j':
+			return decodeJSONValue(b[1:])
+		}
+	}
+	return nil, errorf("Error", "a message of %d bytes that is no value (sent with send_bytes?)", len(b))
+}
+
+// blockContext is the context of a put or get: canceled for block false (a
+// non-blocking call ignores its timeout, as in CPython), else the timeout's.
+func (c *Call) blockContext() (context.Context, context.CancelFunc) {
+	if block, ok := c.In["block"].(bool); ok && !block {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx, cancel
+	}
+	return c.timeoutContext()
+}
+
+func put(c *Call) (any, error) {
+	ctx, cancel := c.blockContext()
+	defer cancel()
+	return nil, c.On.Queue.PutBytes(ctx, encodeMessage(c.In["value"]))
+}
+
+func get(c *Call) (any, error) {
+	ctx, cancel := c.blockContext()
+	defer cancel()
+	return decodeMessage(c.On.Queue.GetBytes(ctx))
+}
+
+// joinQueue is join on a joinable queue.
+func joinQueue(c *Call) (any, error) {
+	ctx, cancel := c.timeoutContext()
+	defer cancel()
+	if !c.On.Joinable.Join(ctx) {
+		return nil, errorf("Timeout", "join: tasks not done before the timeout")
+	}
+	return nil, nil
+}
+
+// bulkItem is item k of put_many and the like: the int start+k, or size
+// bytes beginning with start+k as 8 little-endian bytes, the rest as a blob.
+func bulkItem(c *Call, k int64) []byte {
+	start, _ := c.int("start")
+	size, sized := c.int("size")
+	if !sized {
+		return encodeMessage(start + k)
+	}
+	b := make([]byte, 1+max(size, 8))
+	b[0] = 'b'
+	for i := 9; i < len(b); i++ {
+		b[i] = byte((i - 1) % 251)
+	}
+	binary.LittleEndian.PutUint64(b[1:], uint64(start+k))
+	return b[:1+size]
+}
+
+func sendMany(c *Call, send func([]byte) error) (any, error) {
+	n, _ := c.int("n")
+	for k := range n {
+		if err := send(bulkItem(c, k)); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func recvMany(c *Call, recv func() ([]byte, error)) (any, error) {
+	n, _ := c.int("n")
+	collect, _ := c.In["collect"].(bool)
+	var sum int64
+	items := []any{}
+	for range n {
+		v, err := decodeMessage(recv())
+		if err != nil {
+			return nil, err
+		}
+		switch v := v.(type) {
+		case int64:
+			sum += v
+		case Bytes:
+			var lead [8]byte
+			copy(lead[:], v)
+			sum += int64(binary.LittleEndian.Uint64(lead[:]))
+		}
+		if collect {
+			items = append(items, v)
+		}
+	}
+	d := Dict{{"count", n}, {"sum", sum}}
+	if collect {
+		d = append(d, Pair{"items", items})
+	}
+	return d, nil
+}
+
+func echoMany(c *Call) (any, error) {
+	n, _ := c.int("n")
+	conn := c.On.Conn
+	for range n {
+		b, err := conn.RecvBytes()
+		if err != nil {
+			return nil, err
+		}
+		if err := conn.SendBytes(b); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func roundtripMany(c *Call) (any, error) {
+	n, _ := c.int("n")
+	conn := c.On.Conn
+	for k := range n {
+		msg := bulkItem(c, k)
+		if err := conn.SendBytes(msg); err != nil {
+			return nil, err
+		}
+		b, err := conn.RecvBytes()
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(b, msg) {
+			return nil, errorf("Error", "round trip %d: sent %d bytes, got back %d different ones", k, len(msg), len(b))
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,191 @@
+// Package queue holds the specs for Queue, JoinableQueue and SimpleQueue shared
+// between processes: bounds, order, blocking and the task protocol
+// (docs/behaviours.md, area "queue").
+package queue
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/mpconform/mpconform/harness/catalogue"
+	. "github.com/mpconform/mpconform/harness/scenario"
+	"github.com/mpconform/mpconform/harness/trace"
+	"github.com/mpconform/mpconform/suites/suite"
+)
+
+var (
+	bounded = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.bounded", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		Rule:   "a Queue(k) never holds more than k items: put blocks while it is full",
+		Source: "tutorial, program 4 (Queue(3) producer and consumer); CPython docs: Queue(maxsize)",
+	})
+	fifo = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.fifo", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		Rule:   "items from one producer arrive in the order they were put",
+		Source: "tutorial, program 4; CPython docs: 'Queue ... FIFO'",
+	})
+	blockingGet = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.blocking-get", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		Rule:   "get blocks until an item arrives, then returns it",
+		Source: "tutorial, program 4 (the reader's q.get(True)); CPython docs: Queue.get",
+	})
+	putNowaitFull = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.put-nowait-full", Profile: catalogue.Extended, Features: []string{"queue"},
+		Rule:   "put_nowait on a full Queue fails with Full; get_nowait on an empty one with Empty",
+		Source: "CPython docs: Queue.put_nowait, get_nowait; test_multiprocessing: test_put, test_get",
+	})
+	getTimeout = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.get-timeout", Profile: catalogue.Extended, Features: []string{"queue"},
+		Rule:   "get(timeout) on an empty Queue fails with Empty, and not before the timeout",
+		Source: "CPython docs: Queue.get; test_multiprocessing: test_timeout",
+	})
+	joinableJoin = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
+		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
+		Source: "CPython docs: JoinableQueue.task_done, join; test_multiprocessing: test_task_done",
+	})
+)
+
+// ints reads a trace value list of JSON integers.
+func ints(vs []any) []int {
+	out := make([]int, len(vs))
+	for i, v := range vs {
+		n, _ := trace.Int(v)
+		out[i] = int(n)
+	}
+	return out
+}
+
+func jsonInt(i int) json.Number { return json.Number(strconv.Itoa(i)) }
+
+// occupancy is the least number of items the queue must have held at some
+// instant: puts that had returned minus gets that had begun.
+func occupancy(puts, gets []trace.Record) (int, string) {
+	type ev struct {
+		t int64
+		d int
+	}
+	var evs []ev
+	for _, p := range puts {
+		evs = append(evs, ev{p.T1, +1})
+	}
+	for _, g := range gets {
+		evs = append(evs, ev{g.T0, -1})
+	}
+	// A get that began at the instant a put returned may take that item.
+	sort.Slice(evs, func(i, j int) bool { return evs[i].t < evs[j].t || evs[i].t == evs[j].t && evs[i].d < evs[j].d })
+	n, most, at := 0, 0, int64(0)
+	for _, e := range evs {
+		n += e.d
+		if n > most {
+			most, at = n, e.t
+		}
+	}
+	return most, fmt.Sprintf("at t=%d", at)
+}
+
+var _ = Describe("queue", func() {
+	// The tutorial's producer and consumer, on a Queue(3): the writer puts ten
+	// items as fast as it can, the reader takes them slowly.
+	tutorial := func() *trace.Trace {
+		return suite.Run(New("queue/tutorial").
+			Resource("q", "queue", "maxsize", 3).
+			Program("write", []string{"q"}, Repeat(10, "k", On("put", "q", "value", Param("k")))).
+			Program("read", []string{"q"}, Repeat(10, "", Sleep(50), On("get", "q"))).
+			Main(
+				Spawn("w", "write", Ref("q")), Spawn("r", "read", Ref("q")),
+				Start("w"), Start("r"), Join("w"), Join("r"),
+			))
+	}
+
+	suite.Spec(bounded, "ten puts into a Queue(3) read slowly: never more than 3 inside", func() {
+		t := tutorial()
+		w, r := suite.Program(t, "write"), suite.Program(t, "read")
+		puts, gets := t.Filter(func(x trace.Record) bool { return x.Pid == w.Pid && x.Op == "put" && !x.Pending }),
+			t.Filter(func(x trace.Record) bool { return x.Pid == r.Pid && x.Op == "get" && !x.Pending })
+		Expect(puts).To(HaveLen(10))
+		Expect(gets).To(HaveLen(10))
+		most, at := occupancy(puts, gets)
+		Expect(most).To(BeNumerically("<=", 3), "the queue held at least %d items %s", most, at)
+		Expect(most).To(Equal(3), "a slow reader lets the queue fill up")
+	})
+
+	suite.Spec(fifo, "the reader gets 0..9 in order", func() {
+		t := tutorial()
+		got := ints(t.Values(suite.Program(t, "read").Pid, "get"))
+		Expect(got).To(Equal([]int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}))
+	})
+
+	suite.Spec(blockingGet, "a get that starts on an empty queue returns the item put 300 ms later", func() {
+		t := suite.Run(New("queue/blocking-get").
+			Resource("q", "queue").
+			Program("read", []string{"q"}, On("get", "q")).
+			Main(Spawn("r", "read", Ref("q")), Start("r"), Sleep(300), On("put", "q", "value", "爸爸"), Join("r")))
+		r := suite.Program(t, "read")
+		get := t.Filter(func(x trace.Record) bool { return x.Pid == r.Pid && x.Op == "get" && !x.Pending })
+		put := t.Op("put")
+		Expect(get).To(HaveLen(1))
+		Expect(put).To(HaveLen(1))
+		Expect(get[0].OK).To(BeTrue(), "%s", get[0])
+		Expect(get[0].Value).To(Equal("爸爸"))
+		Expect(get[0].T1).To(BeNumerically(">=", put[0].T0), "get returned before the put began: %s", get[0])
+	})
+
+	// The first get waits: CPython's docs allow "an infinitesimal delay" before
+	// an item put is visible to get_nowait (its feeder thread).
+	suite.Spec(putNowaitFull, "Queue(1): put_nowait twice, get, get_nowait", func() {
+		t := suite.Run(New("queue/put-nowait-full").
+			Resource("q", "queue", "maxsize", 1).
+			Main(
+				On("put_nowait", "q", "value", 1), On("put_nowait", "q", "value", 2),
+				On("get", "q", "timeout", 10_000), On("get_nowait", "q"),
+			))
+		m := suite.Main(t).Pid
+		var kinds []string
+		for _, r := range t.Of(m) {
+			if !r.Pending && (r.Op == "put_nowait" || r.Op == "get_nowait" || r.Op == "get") {
+				kinds = append(kinds, r.Op+":"+r.Kind())
+			}
+		}
+		Expect(kinds).To(Equal([]string{"put_nowait:", "put_nowait:Full", "get:", "get_nowait:Empty"}))
+		Expect(t.Values(m, "get")).To(Equal([]any{jsonInt(1)}))
+	})
+
+	suite.Spec(getTimeout, "get(timeout=300ms) on an empty queue", func() {
+		t := suite.Run(New("queue/get-timeout").
+			Resource("q", "queue").
+			Main(On("get", "q", "timeout", 300)))
+		get := t.Op("get")
+		Expect(get).To(HaveLen(1))
+		Expect(get[0].Kind()).To(Equal("Empty"))
+		Expect(get[0].T1-get[0].T0).To(BeNumerically(">=", suite.Scale(300).Nanoseconds()-int64(1e6)), "returned before its timeout")
+	})
+
+	suite.Spec(joinableJoin, "join waits for the worker's third task_done", func() {
+		t := suite.Run(New("queue/joinable-join").
+			Resource("q", "joinable_queue").
+			Program("work", []string{"q"}, Repeat(3, "", On("get", "q"), Sleep(100), On("task_done", "q"))).
+			Main(
+				Repeat(3, "k", On("put", "q", "value", Param("k"))),
+				Spawn("w", "work", Ref("q")), Start("w"),
+				On("join", "q"),
+				Join("w"),
+				On("task_done", "q"),
+			))
+		w := suite.Program(t, "work")
+		done := t.Filter(func(x trace.Record) bool { return x.Pid == w.Pid && x.Op == "task_done" && !x.Pending })
+		Expect(done).To(HaveLen(3))
+		m := suite.Main(t).Pid
+		join := t.Filter(func(x trace.Record) bool { return x.Pid == m && x.Op == "join" && x.In["on"] == "q" && !x.Pending })
+		Expect(join).To(HaveLen(1))
+		Expect(join[0].T1).To(BeNumerically(">=", done[2].T0), "join returned before the last task_done")
+		extra := t.Filter(func(x trace.Record) bool { return x.Pid == m && x.Op == "task_done" })
+		Expect(extra).To(HaveLen(1))
+		Expect(extra[0].Kind()).To(Equal("ValueError"), "a fourth task_done")
+	})
+})
