@@ -140,7 +140,13 @@ func Judge(outcomes []Outcome, exp *Expectations, unsupportedPrefix string) []Be
 			if b.Status == Pass {
 				b.Status, b.Message = Unsupported, o.Skipped
 			}
-		case !o.Passed && o.Skipped == "":
+		case o.Skipped != "":
+			// Skipped for another reason than a missing feature (a failed
+			// BeforeAll, say): the behaviour was not checked.
+			if b.Status != Fail {
+				b.Status, b.Message = Fail, "not checked: "+o.Skipped
+			}
+		case !o.Passed:
 			if b.Status != Fail {
 				b.Status, b.Message = Fail, o.Failure
 			}

@@ -20,9 +20,10 @@ func TestJudge(t *testing.T) {
 		{Behaviour: "a.fixed", Passed: true},
 		{Behaviour: "a.flaky", Failure: "late"},
 		{Behaviour: "a.nofeature", Skipped: "unsupported: lock"},
+		{Behaviour: "a.setup", Skipped: "Spec skipped because an earlier spec in an ordered container failed"},
 	}, exp, "unsupported: ")
 	want := map[string]string{"a.pass": "pass", "a.fail": "fail", "a.known": "xfail", "a.fixed": "pass",
-		"a.flaky": "flaky", "a.nofeature": "unsupported"}
+		"a.flaky": "flaky", "a.nofeature": "unsupported", "a.setup": "fail"}
 	r := &report.Results{Behaviours: got}
 	for _, b := range got {
 		if b.Status != want[b.ID] {

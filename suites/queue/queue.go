@@ -44,6 +44,16 @@ var (
 		Rule:   "get(timeout) on an empty Queue fails with Empty, and not before the timeout",
 		Source: "CPython docs: Queue.get; test_multiprocessing: test_timeout",
 	})
+	noLoss = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.no-loss", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
+		Rule:   "4 producers and 4 consumers moving 40 000 items through one Queue: every item arrives exactly once",
+		Source: "CPython docs: multiprocessing.Queue ('process and thread safe'); issue 4",
+	})
+	fifoPerProducer = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.fifo-per-producer", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
+		Rule:   "under 4×4 load, each consumer sees each producer's items in the order they were put",
+		Source: "CPython docs: multiprocessing.Queue (FIFO); issue 4",
+	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
 		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
@@ -87,6 +97,20 @@ func occupancy(puts, gets []trace.Record) (int, string) {
 		}
 	}
 	return most, fmt.Sprintf("at t=%d", at)
+}
+
+// collected returns the items of a get_many record's value (collect: true).
+func collected(v any) []int {
+	d, _ := v.(map[string]any)
+	pairs, _ := d["dict"].([]any)
+	for _, p := range pairs {
+		kv, _ := p.([]any)
+		if len(kv) == 2 && kv[0] == "items" {
+			items, _ := kv[1].([]any)
+			return ints(items)
+		}
+	}
+	return nil
 }
 
 var _ = Describe("queue", func() {
@@ -187,5 +211,77 @@ var _ = Describe("queue", func() {
 		extra := t.Filter(func(x trace.Record) bool { return x.Pid == m && x.Op == "task_done" })
 		Expect(extra).To(HaveLen(1))
 		Expect(extra[0].Kind()).To(Equal("ValueError"), "a fourth task_done")
+	})
+
+	Describe("under load", func() {
+		const producers, consumers, each = 4, 4, 10_000
+		var got [][]int // per consumer, in the order received; run once for both specs
+		load := func() [][]int {
+			GinkgoHelper()
+			if got != nil {
+				return got
+			}
+			sc := New("queue/4x4").
+				Resource("q", "queue").
+				Program("consume", []string{"q"}, On("get_many", "q", "n", each, "collect", true))
+			var main []Step
+			for p := range producers {
+				name := fmt.Sprintf("produce%d", p)
+				sc.Program(name, []string{"q"}, On("put_many", "q", "n", each, "start", p*1_000_000))
+				main = append(main, Spawn("p", name, Ref("q")))
+			}
+			main = append(main, Repeat(consumers, "", Spawn("c", "consume", Ref("q"))),
+				Start("c"), Start("p"), Join("p"), Join("c"))
+			t := suite.Run(sc.Main(main...))
+			for _, c := range t.Children() {
+				if c.Program == "consume" {
+					for _, v := range t.Values(c.Pid, "get_many") {
+						got = append(got, collected(v))
+					}
+				}
+			}
+			return got
+		}
+
+		suite.Spec(noLoss, "every one of 40 000 items once", func() {
+			got := load()
+			Expect(got).To(HaveLen(consumers))
+			seen := map[int]int{}
+			for _, items := range got {
+				for _, x := range items {
+					seen[x]++
+				}
+			}
+			var lost, dup []int
+			for p := range producers {
+				for k := range each {
+					switch x := p*1_000_000 + k; seen[x] {
+					case 0:
+						lost = append(lost, x)
+					case 1:
+					default:
+						dup = append(dup, x)
+					}
+				}
+			}
+			Expect(lost).To(BeEmpty(), "items lost")
+			Expect(dup).To(BeEmpty(), "items delivered twice")
+			Expect(len(seen)).To(Equal(producers*each), "items that nobody put")
+		})
+
+		suite.Spec(fifoPerProducer, "each consumer's items from one producer increase", func() {
+			got := load()
+			Expect(got).To(HaveLen(consumers))
+			for c, items := range got {
+				last := map[int]int{}
+				for _, x := range items {
+					p := x / 1_000_000
+					if prev, ok := last[p]; ok {
+						Expect(x).To(BeNumerically(">", prev), "consumer %d got %d after %d from producer %d", c, x, prev, p)
+					}
+					last[p] = x
+				}
+			}
+		})
 	})
 })
