@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -237,16 +238,28 @@ func Int(v any) (int64, bool) {
 	return i, err == nil
 }
 
-// Values returns the values of pid's completed records of op, in the order written.
-func (t *Trace) Values(pid int, op string) []any {
-	var out []any
+// Done returns pid's completed (non-pending) records of op, in the order written.
+func (t *Trace) Done(pid int, op string) []Record {
+	var out []Record
 	for _, r := range t.Of(pid) {
 		if r.Op == op && !r.Pending {
-			out = append(out, r.Value)
+			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// Values returns the values of pid's completed records of op, in the order written.
+func (t *Trace) Values(pid int, op string) []any {
+	var out []any
+	for _, r := range t.Done(pid, op) {
+		out = append(out, r.Value)
+	}
+	return out
+}
+
+// IntValue is how the int i reads back from a trace (see Decode).
+func IntValue(i int) json.Number { return json.Number(strconv.Itoa(i)) }
 
 // Program returns the first process that ran program.
 func (t *Trace) Program(program string) (Process, bool) {

@@ -82,14 +82,9 @@ var _ = Describe("daemon", func() {
 			Program("daemon", nil, Spawn("g", "leaf"), Start("g")).
 			Main(Spawn("d", "daemon").With("daemon", true), Start("d"), Join("d")))
 		d := suite.Program(t, "daemon")
-		var start *trace.Record
-		for _, r := range t.Of(d.Pid) {
-			if r.Op == "start" && !r.Pending {
-				start = &r
-			}
-		}
-		Expect(start).NotTo(BeNil(), "the daemon tried to start a child")
-		Expect(start.Kind()).To(Equal("NotAllowed"))
+		starts := t.Done(d.Pid, "start")
+		Expect(starts).To(HaveLen(1), "the daemon tried to start a child")
+		Expect(starts[0].Kind()).To(Equal("NotAllowed"))
 		for _, p := range t.Processes() {
 			Expect(p.Program).NotTo(Equal("leaf"), "the daemon's child ran")
 		}

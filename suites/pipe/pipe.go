@@ -8,7 +8,6 @@ import (
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	. "github.com/mpconform/mpconform/harness/scenario"
-	"github.com/mpconform/mpconform/harness/trace"
 	"github.com/mpconform/mpconform/suites/suite"
 )
 
@@ -30,11 +29,6 @@ var (
 	})
 )
 
-// of returns pid's completed records of op.
-func of(t *trace.Trace, pid int, op string) []trace.Record {
-	return t.Filter(func(r trace.Record) bool { return r.Pid == pid && r.Op == op && !r.Pending })
-}
-
 var _ = Describe("pipe", func() {
 	suite.Spec(roundtrip, "the tutorial's dialogue", func() {
 		hello := "爸爸你好!"
@@ -54,7 +48,7 @@ var _ = Describe("pipe", func() {
 		Expect(t.Values(m.Pid, "recv")).To(Equal([]any{hello}), "what the parent received")
 		got := t.Values(c.Pid, "recv")
 		Expect(got).To(HaveLen(1))
-		sent := of(t, m.Pid, "send")
+		sent := t.Done(m.Pid, "send")
 		Expect(sent).To(HaveLen(1))
 		Expect(got[0]).To(Equal(sent[0].In["value"]), "the child received exactly what was sent, types kept")
 	})
@@ -69,7 +63,7 @@ var _ = Describe("pipe", func() {
 				On("close", "p.1"),
 				On("recv", "p.0"), On("recv", "p.0"), On("recv", "p.0"),
 			))
-		recvs := of(t, suite.Main(t).Pid, "recv")
+		recvs := t.Done(suite.Main(t).Pid, "recv")
 		Expect(recvs).To(HaveLen(3))
 		Expect([]any{recvs[0].Value, recvs[1].Value}).To(Equal([]any{"a", ""}), "both messages, the empty one included")
 		Expect(recvs[2].Kind()).To(Equal("EOF"))
@@ -85,7 +79,7 @@ var _ = Describe("pipe", func() {
 				On("recv", "p.0"),
 			))
 		m := suite.Main(t).Pid
-		sends, recvs := of(t, m, "send"), of(t, m, "recv")
+		sends, recvs := t.Done(m, "send"), t.Done(m, "recv")
 		Expect([]string{sends[0].Kind(), sends[1].Kind()}).To(Equal([]string{"NotAllowed", ""}))
 		Expect(recvs[0].Kind()).To(Equal("NotAllowed"))
 		Expect(recvs[1].Kind()).To(Equal(""))

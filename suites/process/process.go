@@ -258,12 +258,7 @@ var _ = Describe("process", func() {
 			Program("once", nil, Emit("ran")).
 			Main(Spawn("c", "once"), Start("c"), Start("c"), Join("c")))
 		m := suite.Main(t)
-		var starts []trace.Record
-		for _, r := range t.Of(m.Pid) {
-			if r.Op == "start" && !r.Pending {
-				starts = append(starts, r)
-			}
-		}
+		starts := t.Done(m.Pid, "start")
 		Expect(starts).To(HaveLen(2))
 		Expect(starts[0].OK).To(BeTrue(), "first start")
 		Expect(starts[1].Kind()).To(Equal("NotAllowed"), "second start")

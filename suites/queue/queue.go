@@ -4,10 +4,8 @@
 package queue
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -71,8 +69,6 @@ func ints(vs []any) []int {
 	return out
 }
 
-func jsonInt(i int) json.Number { return json.Number(strconv.Itoa(i)) }
-
 // occupancy is the least number of items the queue must have held at some
 // instant: puts that had returned minus gets that had begun.
 func occupancy(puts, gets []trace.Record) (int, string) {
@@ -130,8 +126,8 @@ var _ = Describe("queue", func() {
 	suite.Spec(bounded, "ten puts into a Queue(3) read slowly: never more than 3 inside", func() {
 		t := tutorial()
 		w, r := suite.Program(t, "write"), suite.Program(t, "read")
-		puts, gets := t.Filter(func(x trace.Record) bool { return x.Pid == w.Pid && x.Op == "put" && !x.Pending }),
-			t.Filter(func(x trace.Record) bool { return x.Pid == r.Pid && x.Op == "get" && !x.Pending })
+		puts, gets := t.Done(w.Pid, "put"),
+			t.Done(r.Pid, "get")
 		Expect(puts).To(HaveLen(10))
 		Expect(gets).To(HaveLen(10))
 		most, at := occupancy(puts, gets)
@@ -151,7 +147,7 @@ var _ = Describe("queue", func() {
 			Program("read", []string{"q"}, On("get", "q")).
 			Main(Spawn("r", "read", Ref("q")), Start("r"), Sleep(300), On("put", "q", "value", "爸爸"), Join("r")))
 		r := suite.Program(t, "read")
-		get := t.Filter(func(x trace.Record) bool { return x.Pid == r.Pid && x.Op == "get" && !x.Pending })
+		get := t.Done(r.Pid, "get")
 		put := t.Op("put")
 		Expect(get).To(HaveLen(1))
 		Expect(put).To(HaveLen(1))
@@ -177,7 +173,7 @@ var _ = Describe("queue", func() {
 			}
 		}
 		Expect(kinds).To(Equal([]string{"put_nowait:", "put_nowait:Full", "get:", "get_nowait:Empty"}))
-		Expect(t.Values(m, "get")).To(Equal([]any{jsonInt(1)}))
+		Expect(t.Values(m, "get")).To(Equal([]any{trace.IntValue(1)}))
 	})
 
 	suite.Spec(getTimeout, "get(timeout=300ms) on an empty queue", func() {
@@ -202,13 +198,13 @@ var _ = Describe("queue", func() {
 				On("task_done", "q"),
 			))
 		w := suite.Program(t, "work")
-		done := t.Filter(func(x trace.Record) bool { return x.Pid == w.Pid && x.Op == "task_done" && !x.Pending })
+		done := t.Done(w.Pid, "task_done")
 		Expect(done).To(HaveLen(3))
 		m := suite.Main(t).Pid
 		join := t.Filter(func(x trace.Record) bool { return x.Pid == m && x.Op == "join" && x.In["on"] == "q" && !x.Pending })
 		Expect(join).To(HaveLen(1))
 		Expect(join[0].T1).To(BeNumerically(">=", done[2].T0), "join returned before the last task_done")
-		extra := t.Filter(func(x trace.Record) bool { return x.Pid == m && x.Op == "task_done" })
+		extra := t.Done(m, "task_done")
 		Expect(extra).To(HaveLen(1))
 		Expect(extra[0].Kind()).To(Equal("ValueError"), "a fourth task_done")
 	})

@@ -42,7 +42,7 @@ var (
 func waits(t *trace.Trace) []trace.Record {
 	var out []trace.Record
 	for _, p := range t.Children() {
-		out = append(out, recs(t, p.Pid, "wait")...)
+		out = append(out, t.Done(p.Pid, "wait")...)
 	}
 	return out
 }
@@ -61,7 +61,7 @@ var _ = Describe("barrier", func() {
 			Expect(w.OK).To(BeTrue(), "%s", w)
 			idx = append(idx, w.Value)
 		}
-		Expect(idx).To(ConsistOf(jsonInt(0), jsonInt(1), jsonInt(2)))
+		Expect(idx).To(ConsistOf(trace.IntValue(0), trace.IntValue(1), trace.IntValue(2)))
 	})
 
 	suite.Spec(barrierTogether, "every wait returns after the last wait began", func() {

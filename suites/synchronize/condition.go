@@ -48,11 +48,11 @@ var _ = Describe("condition", func() {
 				Join("w"),
 			))
 		m := suite.Main(t)
-		all := recs(t, m.Pid, "notify_all")
+		all := t.Done(m.Pid, "notify_all")
 		Expect(all).To(HaveLen(1))
 		var before, after int
 		for _, p := range t.Children() {
-			for _, w := range recs(t, p.Pid, "wait") {
+			for _, w := range t.Done(p.Pid, "wait") {
 				Expect(w.Value).To(Equal(true), "%s", w)
 				if w.T1 < all[0].T0 {
 					before++
@@ -73,7 +73,7 @@ var _ = Describe("condition", func() {
 				On("acquire", "C"), On("notify", "C"), On("release", "C"),
 			))
 		m := suite.Main(t)
-		Expect(kinds(recs(t, m.Pid, "notify"))).To(Equal([]string{"NotAllowed", ""}))
-		Expect(kinds(recs(t, m.Pid, "wait"))).To(Equal([]string{"NotAllowed"}))
+		Expect(kinds(t.Done(m.Pid, "notify"))).To(Equal([]string{"NotAllowed", ""}))
+		Expect(kinds(t.Done(m.Pid, "wait"))).To(Equal([]string{"NotAllowed"}))
 	})
 })

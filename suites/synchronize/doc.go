@@ -7,24 +7,10 @@
 package synchronize
 
 import (
-	"encoding/json"
-	"strconv"
-
 	. "github.com/onsi/gomega"
 
 	"github.com/mpconform/mpconform/harness/trace"
 )
-
-// recs returns pid's completed records of op, in order.
-func recs(t *trace.Trace, pid int, op string) []trace.Record {
-	var out []trace.Record
-	for _, r := range t.Of(pid) {
-		if r.Op == op && !r.Pending {
-			out = append(out, r)
-		}
-	}
-	return out
-}
 
 // kinds lists the error kinds of records ("" for success).
 func kinds(rs []trace.Record) []string {
@@ -40,6 +26,3 @@ func kinds(rs []trace.Record) []string {
 func lastedAtLeast(r trace.Record, d int64) {
 	ExpectWithOffset(1, r.T1-r.T0).To(BeNumerically(">=", d-int64(1e6)), "%s returned before its timeout", r)
 }
-
-// jsonInt is how an int value reads back from a trace.
-func jsonInt(i int) json.Number { return json.Number(strconv.Itoa(i)) }

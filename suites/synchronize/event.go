@@ -28,7 +28,7 @@ var _ = Describe("event", func() {
 			Resource("E", "event").
 			Main(On("is_set", "E"), On("wait", "E", "timeout", 300)))
 		m := suite.Main(t)
-		w := recs(t, m.Pid, "wait")
+		w := t.Done(m.Pid, "wait")
 		Expect(w).To(HaveLen(1))
 		Expect(w[0].Value).To(Equal(false))
 		lastedAtLeast(w[0], suite.Scale(300).Nanoseconds())
@@ -41,8 +41,8 @@ var _ = Describe("event", func() {
 			Program("waiter", []string{"e"}, On("wait", "E"), On("is_set", "E")).
 			Main(Spawn("c", "waiter", Ref("E")), Start("c"), Sleep(500), On("set", "E"), Join("c")))
 		c := suite.Program(t, "waiter")
-		w := recs(t, c.Pid, "wait")
-		set := recs(t, suite.Main(t).Pid, "set")
+		w := t.Done(c.Pid, "wait")
+		set := t.Done(suite.Main(t).Pid, "set")
 		Expect(w).To(HaveLen(1))
 		Expect(w[0].Value).To(Equal(true))
 		Expect(set).To(HaveLen(1))

@@ -86,7 +86,7 @@ var _ = Describe("lock", func() {
 		}
 		var want []any
 		for i := range 10 {
-			want = append(want, []any{"hello world", jsonInt(i)})
+			want = append(want, []any{"hello world", trace.IntValue(i)})
 		}
 		Expect(lines).To(ConsistOf(want...))
 	})
@@ -116,7 +116,7 @@ var _ = Describe("lock", func() {
 			Program("try", []string{"l"}, On("acquire", "L", "timeout", 300)).
 			Main(On("acquire", "L"), Spawn("c", "try", Ref("L")), Start("c"), Join("c"), On("release", "L")))
 		c := suite.Program(t, "try")
-		acq := recs(t, c.Pid, "acquire")
+		acq := t.Done(c.Pid, "acquire")
 		Expect(acq).To(HaveLen(1))
 		Expect(acq[0].Value).To(Equal(false))
 		lastedAtLeast(acq[0], suite.Scale(300).Nanoseconds())
@@ -132,7 +132,7 @@ var _ = Describe("lock", func() {
 				On("acquire", "L", "block", false),
 			))
 		c := suite.Program(t, "free")
-		Expect(kinds(recs(t, c.Pid, "release"))).To(Equal([]string{""}), "the child's release")
+		Expect(kinds(t.Done(c.Pid, "release"))).To(Equal([]string{""}), "the child's release")
 		Expect(t.Values(suite.Main(t).Pid, "acquire")).To(Equal([]any{true, true}), "main's acquires")
 	})
 
@@ -140,7 +140,7 @@ var _ = Describe("lock", func() {
 		t := suite.Run(New("lock/release-unlocked").
 			Resource("L", "lock").
 			Main(On("release", "L"), On("acquire", "L"), On("release", "L"), On("release", "L")))
-		Expect(kinds(recs(t, suite.Main(t).Pid, "release"))).To(Equal([]string{"ValueError", "", "ValueError"}))
+		Expect(kinds(t.Done(suite.Main(t).Pid, "release"))).To(Equal([]string{"ValueError", "", "ValueError"}))
 	})
 
 	suite.Spec(rlockRecursion, "held after the 1st and 2nd of three releases, free after the 3rd", func() {
@@ -164,7 +164,7 @@ var _ = Describe("lock", func() {
 			))
 		o := suite.Program(t, "owner")
 		Expect(t.Values(o.Pid, "acquire")).To(Equal([]any{true, true, true}), "the owner's recursive acquires")
-		Expect(kinds(recs(t, o.Pid, "release"))).To(Equal([]string{"", "", ""}), "the owner's releases")
+		Expect(kinds(t.Done(o.Pid, "release"))).To(Equal([]string{"", "", ""}), "the owner's releases")
 		Expect(t.Values(suite.Main(t).Pid, "acquire")).To(Equal([]any{false, false, true}),
 			"main's try: held 3 times, held once, free after the owner ended")
 	})
@@ -175,7 +175,7 @@ var _ = Describe("lock", func() {
 			Program("steal", []string{"r"}, On("release", "R")).
 			Main(On("acquire", "R"), Spawn("c", "steal", Ref("R")), Start("c"), Join("c"), On("release", "R")))
 		c := suite.Program(t, "steal")
-		Expect(kinds(recs(t, c.Pid, "release"))).To(Equal([]string{"NotAllowed"}))
-		Expect(kinds(recs(t, suite.Main(t).Pid, "release"))).To(Equal([]string{""}), "the owner's release")
+		Expect(kinds(t.Done(c.Pid, "release"))).To(Equal([]string{"NotAllowed"}))
+		Expect(kinds(t.Done(suite.Main(t).Pid, "release"))).To(Equal([]string{""}), "the owner's release")
 	})
 })
