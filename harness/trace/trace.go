@@ -228,6 +228,19 @@ func Field(v any, key string) any {
 	return m[key]
 }
 
+// Lookup returns the value of key in v when v is a protocol dict value
+// ({"dict": [[key, value], ...]}, protocol.md §4), else nil. Bulk ops record
+// their results this way (get_many's "count", "sum" and "items").
+func Lookup(v any, key any) any {
+	pairs, _ := Field(v, "dict").([]any)
+	for _, p := range pairs {
+		if kv, ok := p.([]any); ok && len(kv) == 2 && kv[0] == key {
+			return kv[1]
+		}
+	}
+	return nil
+}
+
 // Int returns v as an int64 when it is a JSON integer.
 func Int(v any) (int64, bool) {
 	n, ok := v.(json.Number)

@@ -52,6 +52,26 @@ var (
 		Rule:   "under 4×4 load, each consumer sees each producer's items in the order they were put",
 		Source: "CPython docs: multiprocessing.Queue (FIFO); issue 4",
 	})
+	putResumes = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.put-resumes", Profile: catalogue.Extended, Features: []string{"process", "queue"},
+		Rule:   "a put on a full Queue blocks until a get makes room, then completes",
+		Source: "CPython docs: Queue.put ('block if necessary until a free slot is available')",
+	})
+	putTimeout = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.put-timeout", Profile: catalogue.Extended, Features: []string{"queue"},
+		Rule:   "put(timeout) on a full Queue fails with Full, and not before the timeout",
+		Source: "CPython docs: Queue.put; test_multiprocessing: test_put",
+	})
+	closed = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.closed", Profile: catalogue.Extended, Features: []string{"queue"},
+		Rule:   "after close, put and get on that Queue fail with Closed",
+		Source: "CPython docs: Queue.close; Lib/multiprocessing/queues.py (put, get: 'Queue ... is closed')",
+	})
+	simple = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.simple", Profile: catalogue.Extended, Features: []string{"process", "simple_queue"},
+		Rule:   "a SimpleQueue carries items between processes in order; empty is true exactly when nothing is queued",
+		Source: "CPython docs: SimpleQueue (get, put, empty)",
+	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
 		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
@@ -97,16 +117,8 @@ func occupancy(puts, gets []trace.Record) (int, string) {
 
 // collected returns the items of a get_many record's value (collect: true).
 func collected(v any) []int {
-	d, _ := v.(map[string]any)
-	pairs, _ := d["dict"].([]any)
-	for _, p := range pairs {
-		kv, _ := p.([]any)
-		if len(kv) == 2 && kv[0] == "items" {
-			items, _ := kv[1].([]any)
-			return ints(items)
-		}
-	}
-	return nil
+	items, _ := trace.Lookup(v, "items").([]any)
+	return ints(items)
 }
 
 var _ = Describe("queue", func() {
@@ -207,6 +219,63 @@ var _ = Describe("queue", func() {
 		extra := t.Done(m, "task_done")
 		Expect(extra).To(HaveLen(1))
 		Expect(extra[0].Kind()).To(Equal("ValueError"), "a fourth task_done")
+	})
+
+	suite.Spec(putResumes, "Queue(1): a child's second put returns only after main's get began", func() {
+		t := suite.Run(New("queue/put-resumes").
+			Resource("q", "queue", "maxsize", 1).
+			Program("fill", []string{"q"}, On("put", "q", "value", 2)).
+			Main(
+				On("put", "q", "value", 1),
+				Spawn("c", "fill", Ref("q")), Start("c"),
+				Sleep(300),
+				On("get", "q"), Join("c"), On("get", "q", "timeout", 10_000),
+			))
+		m, c := suite.Main(t).Pid, suite.Program(t, "fill").Pid
+		put, gets := t.Done(c, "put"), t.Done(m, "get")
+		Expect(put).To(HaveLen(1))
+		Expect(put[0].OK).To(BeTrue(), "%s", put[0])
+		Expect(gets).To(HaveLen(2))
+		Expect(put[0].T1).To(BeNumerically(">=", gets[0].T0), "the put into the full queue returned before any get: %s", put[0])
+		Expect(t.Values(m, "get")).To(Equal([]any{trace.IntValue(1), trace.IntValue(2)}))
+	})
+
+	suite.Spec(putTimeout, "Queue(1) holding one item: put(timeout=300ms)", func() {
+		t := suite.Run(New("queue/put-timeout").
+			Resource("q", "queue", "maxsize", 1).
+			Main(On("put", "q", "value", 1), On("put", "q", "value", 2, "timeout", 300), On("get_nowait", "q")))
+		puts := t.Done(suite.Main(t).Pid, "put")
+		Expect(puts).To(HaveLen(2))
+		Expect(puts[1].Kind()).To(Equal("Full"))
+		Expect(puts[1].T1-puts[1].T0).To(BeNumerically(">=", suite.Scale(300).Nanoseconds()-int64(1e6)), "returned before its timeout")
+		Expect(t.Values(suite.Main(t).Pid, "get_nowait")).To(Equal([]any{trace.IntValue(1)}), "the timed-out put left nothing behind")
+	})
+
+	suite.Spec(closed, "put, close, then put and get", func() {
+		t := suite.Run(New("queue/closed").
+			Resource("q", "queue").
+			Main(On("put", "q", "value", 1), On("close", "q"), On("put", "q", "value", 2), On("get", "q", "timeout", 1_000)))
+		m := suite.Main(t).Pid
+		puts, gets := t.Done(m, "put"), t.Done(m, "get")
+		Expect(puts).To(HaveLen(2))
+		Expect(gets).To(HaveLen(1))
+		Expect([]string{puts[0].Kind(), puts[1].Kind(), gets[0].Kind()}).To(Equal([]string{"", "Closed", "Closed"}))
+	})
+
+	suite.Spec(simple, "a child puts 0..4; main sees empty, then the items in order, then empty", func() {
+		t := suite.Run(New("queue/simple").
+			Resource("q", "simple_queue").
+			Program("fill", []string{"q"}, Repeat(5, "k", On("put", "q", "value", Param("k")))).
+			Main(
+				On("empty", "q"),
+				Spawn("c", "fill", Ref("q")), Start("c"), Join("c"),
+				On("empty", "q"),
+				Repeat(5, "", On("get", "q")),
+				On("empty", "q"),
+			))
+		m := suite.Main(t).Pid
+		Expect(t.Values(m, "empty")).To(Equal([]any{true, false, true}))
+		Expect(ints(t.Values(m, "get"))).To(Equal([]int{0, 1, 2, 3, 4}))
 	})
 
 	Describe("under load", func() {
