@@ -210,3 +210,27 @@ func TestMutants(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatFindsFlakes runs a driver that breaks process.names on every other
+// run: --repeat 2 must report the behaviour as a flake that is not recorded,
+// and fail; a steady behaviour on the same driver passes.
+func TestRepeatFindsFlakes(t *testing.T) {
+	t.Setenv("MPCONFORM_FLIP_FILE", filepath.Join(t.TempDir(), "runs"))
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "run", "--impl", "./cmd/conform/testdata/flip-flop", "--out", out, "--repeat", "2",
+		"--label-filter", "process.names || process.pid-distinct")
+	r := load(t, filepath.Join(out, "flip-flop", "results.json"))
+	got := map[string]string{}
+	for _, b := range r.Behaviours {
+		got[b.ID] = b.Status + ": " + b.Message
+	}
+	if !strings.HasPrefix(got["process.names"], "flaky: verdict changed between 2 runs (fail 1, pass 1)") {
+		t.Errorf("process.names: %q", got["process.names"])
+	}
+	if got["process.pid-distinct"] != "pass: " {
+		t.Errorf("process.pid-distinct: %q", got["process.pid-distinct"])
+	}
+	if code != 1 || !strings.Contains(stdout, "flaky (not recorded)") {
+		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}

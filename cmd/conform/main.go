@@ -27,7 +27,7 @@ import (
 const usage = `usage:
   conform --impl DIR                        (short for conform run --impl DIR)
   conform run --impl DIR [--profile core|extended|robust|all] [--label-filter EXPR]
-              [--time-scale X] [--out DIR] [--update-expectations]
+              [--time-scale X] [--out DIR] [--repeat N] [--update-expectations]
   conform list [--markdown]
   conform scenario run FILE --impl DIR [--time-scale X] [--no-validate] [-v]
 `

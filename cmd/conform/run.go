@@ -110,6 +110,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	scale := fs.Float64("time-scale", 1, "multiply every duration and deadline by X (slow machines: 2 or more)")
 	out := fs.String("out", "reports", "directory for reports")
 	update := fs.Bool("update-expectations", false, "rewrite expectations.json: drop xfails that pass, record failures as xfail")
+	repeat := fs.Int("repeat", 1, "run everything N times, each in its own process, and report behaviours whose verdict changed")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -127,6 +128,20 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	if _, err := types.ParseLabelFilter(expr); err != nil {
 		return fmt.Errorf("%w: --label-filter: %v", errUsage, firstLine(err.Error()))
 	}
+	switch {
+	case *repeat < 1:
+		return fmt.Errorf("%w: --repeat must be at least 1", errUsage)
+	case *repeat > 1 && *update:
+		return fmt.Errorf("%w: --update-expectations works on a single run, not with --repeat", errUsage)
+	case *repeat > 1:
+		var rest []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "repeat" && f.Name != "out" {
+				rest = append(rest, "--"+f.Name+"="+f.Value.String())
+			}
+		})
+		return repeatRun(*repeat, *implDir, *out, rest, stdout, stderr)
+	}
 
 	tty := isTerminal(stderr)
 	fmt.Fprintf(stderr, "conform: building and starting %s\n", *implDir)
@@ -135,7 +150,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer im.Close()
-	exp, err := report.LoadExpectations(expectationsPath(im))
+	exp, err := report.LoadExpectations(expectationsPath(im.Manifest))
 	if err != nil {
 		return err
 	}
@@ -200,7 +215,7 @@ func joinFilters(a, b string) string {
 	return "(" + a + ") && (" + b + ")"
 }
 
-func expectationsPath(im *runner.Impl) string {
+func expectationsPath(im *runner.Manifest) string {
 	p := im.Expectations
 	if p == "" {
 		p = "expectations.json"
@@ -243,7 +258,7 @@ func updateExpectations(im *runner.Impl, exp *report.Expectations, res *report.R
 			exp.XFail[b.ID] = report.Expectation{Reason: "recorded by conform --update-expectations: " + firstLine(b.Message) + " (explain why, or fix it)"}
 		}
 	}
-	p := expectationsPath(im)
+	p := expectationsPath(im.Manifest)
 	fmt.Fprintf(os.Stderr, "conform: rewrote %s\n", p)
 	return exp.Save(p)
 }

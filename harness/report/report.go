@@ -97,8 +97,9 @@ type Behaviour struct {
 	Specs      int    `json:"specs"`
 	DurationMS int64  `json:"duration_ms"`
 	Message    string `json:"message,omitempty"`
-	Unexpected bool   `json:"unexpected_pass,omitempty"` // passed but expected to fail
-	Trace      string `json:"trace,omitempty"`           // file with the failing run's trace, relative to results.json
+	Unexpected bool   `json:"unexpected_pass,omitempty"`  // passed but expected to fail
+	Trace      string `json:"trace,omitempty"`            // file with the failing run's trace, relative to results.json
+	Unrecorded bool   `json:"unrecorded_flake,omitempty"` // its verdict changed between runs, and expectations.json does not say it may
 }
 
 // Results is a whole run for one implementation.
@@ -110,6 +111,7 @@ type Results struct {
 	Started    time.Time      `json:"started"`
 	Behaviours []Behaviour    `json:"behaviours"`
 	Totals     map[string]int `json:"totals"`
+	Runs       int            `json:"runs,omitempty"` // how many runs were merged (conform run --repeat)
 }
 
 // Impl identifies the implementation in a report.
@@ -173,11 +175,12 @@ func Judge(outcomes []Outcome, exp *Expectations, unsupportedPrefix string) []Be
 	return out
 }
 
-// Failed reports whether the run must exit non-zero: a behaviour failed, or one
-// passed that was expected to fail.
+// Failed reports whether the run must exit non-zero: a behaviour failed, one
+// passed that was expected to fail, or one changed its verdict between runs
+// without being recorded as flaky.
 func (r *Results) Failed() bool {
 	for _, b := range r.Behaviours {
-		if b.Status == Fail || b.Unexpected {
+		if b.Status == Fail || b.Unexpected || b.Unrecorded {
 			return true
 		}
 	}
@@ -229,8 +232,11 @@ func (r *Results) Table(w io.Writer) {
 	}
 	for _, b := range r.Behaviours {
 		status := b.Status
-		if b.Unexpected {
+		switch {
+		case b.Unexpected:
 			status = "pass (unexpected: listed as xfail)"
+		case b.Unrecorded:
+			status = "flaky (not recorded)"
 		}
 		line := fmt.Sprintf("  %-*s  %-9s  %-11s  %s", width, b.ID, b.Profile, status, firstLine(b.Message))
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
@@ -251,8 +257,11 @@ func (r *Results) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "\n| behaviour | profile | status | specs | ms | message |\n|---|---|---|---|---|---|\n")
 	for _, b := range r.Behaviours {
 		status := b.Status
-		if b.Unexpected {
+		switch {
+		case b.Unexpected:
 			status += " (unexpected)"
+		case b.Unrecorded:
+			status += " (not recorded)"
 		}
 		msg := strings.ReplaceAll(firstLine(b.Message), "|", `\|`)
 		if b.Trace != "" {
@@ -291,7 +300,7 @@ func (r *Results) JUnit(w io.Writer) error {
 	for _, b := range r.Behaviours {
 		c := junitCase{Class: strings.SplitN(b.ID, ".", 2)[0], Name: b.ID, Time: float64(b.DurationMS) / 1000}
 		switch {
-		case b.Status == Fail || b.Unexpected:
+		case b.Status == Fail || b.Unexpected || b.Unrecorded:
 			c.Failure = &junitMessage{Message: firstLine(b.Message), Text: b.Message}
 			s.Failures++
 		case b.Status != Pass:

@@ -72,6 +72,12 @@ var (
 		Rule:   "a SimpleQueue carries items between processes in order; empty is true exactly when nothing is queued",
 		Source: "CPython docs: SimpleQueue (get, put, empty)",
 	})
+	survivesKill = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.survives-kill", Profile: catalogue.Robust, Features: []string{"process", "queue", "event", "bulk"},
+		Rule: "a process SIGKILLed while it waits on a Queue (get or put) or works on it neither deadlocks the queue " +
+			"nor makes it lose, duplicate or corrupt the items of the processes that remain",
+		Source: "issue 4; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
+	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
 		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
@@ -85,6 +91,15 @@ func ints(vs []any) []int {
 	for i, v := range vs {
 		n, _ := trace.Int(v)
 		out[i] = int(n)
+	}
+	return out
+}
+
+// count returns 0..n-1.
+func count(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
 	}
 	return out
 }
@@ -276,6 +291,68 @@ var _ = Describe("queue", func() {
 		m := suite.Main(t).Pid
 		Expect(t.Values(m, "empty")).To(Equal([]any{true, false, true}))
 		Expect(ints(t.Values(m, "get"))).To(Equal([]int{0, 1, 2, 3, 4}))
+	})
+
+	// Three victims, then survivors that must still be served: a put waiting
+	// on a full queue, a get waiting on an empty one (both deterministic), and
+	// a producer and a consumer moving 4 MiB items, killed at a moment that
+	// likely finds one of them copying. Every wait of the survivors is timed,
+	// so a deadlocked queue fails the spec rather than hanging it; the event
+	// tells main that a victim is about to wait.
+	suite.Spec(survivesKill, "victims killed waiting and working; survivors move 0..9 in order", func() {
+		const big, survivors = 4 << 20, 10
+		t := suite.Run(New("queue/survives-kill").
+			Resource("q", "queue", "maxsize", 1).
+			Resource("w", "queue", "maxsize", 1).
+			Resource("e", "event").
+			Program("put", []string{"q", "e"}, On("set", "e"), On("put", "q", "value", "victim")).
+			Program("get", []string{"q", "e"}, On("set", "e"), On("get", "q")).
+			Program("fill", []string{"w"}, On("put_many", "w", "n", 1_000_000, "size", big)).
+			Program("drain", []string{"w"}, On("get_many", "w", "n", 1_000_000)).
+			Program("produce", []string{"q"}, Repeat(survivors, "k", On("put", "q", "value", Param("k"), "timeout", 3_000))).
+			Program("consume", []string{"q"}, Repeat(survivors, "", On("get", "q", "timeout", 3_000))).
+			Program("produce-w", []string{"w"}, Repeat(survivors, "k", On("put", "w", "value", Param("k"), "timeout", 3_000))).
+			Program("consume-w", []string{"w"}, Repeat(survivors, "", On("get", "w", "timeout", 3_000))).
+			Main(
+				// A put waiting on a full queue.
+				On("put", "q", "value", "first"),
+				Spawn("vp", "put", Ref("q"), Ref("e")), Start("vp"), On("wait", "e"), Sleep(500), Kill("vp"), Join("vp"),
+				On("get", "q", "timeout", 5_000), On("get_nowait", "q"),
+				// A get waiting on an empty queue.
+				On("clear", "e"),
+				Spawn("vg", "get", Ref("q"), Ref("e")), Start("vg"), On("wait", "e"), Sleep(500), Kill("vg"), Join("vg"),
+				// Two workers, killed mid-stream.
+				Spawn("vw", "fill", Ref("w")), Spawn("vw", "drain", Ref("w")), Start("vw"), Sleep(300), Kill("vw"), Join("vw"),
+				On("get", "w", "timeout", 1_000),
+				// The survivors, on both queues.
+				Spawn("s", "produce", Ref("q")), Spawn("s", "consume", Ref("q")),
+				Spawn("s", "produce-w", Ref("w")), Spawn("s", "consume-w", Ref("w")),
+				Start("s"), Join("s"),
+			))
+		m := suite.Main(t).Pid
+		gets := t.Done(m, "get")
+		Expect(gets).To(HaveLen(2))
+		Expect(gets[0].Value).To(Equal("first"), "the item put before the killed put waited: %s", gets[0])
+		Expect(t.Done(m, "get_nowait")[0].Kind()).To(Equal("Empty"), "the killed put's item must not appear")
+		if gets[1].OK {
+			Expect(trace.Field(trace.Field(gets[1].Value, "digest"), "len")).To(Equal(trace.IntValue(big)),
+				"what the killed workers left in the queue is a whole item: %s", gets[1])
+		} else {
+			Expect(gets[1].Kind()).To(Equal("Empty"), "%s", gets[1])
+		}
+		for _, c := range t.Children() {
+			switch c.Program {
+			case "produce", "produce-w":
+				for _, r := range t.Done(c.Pid, "put") {
+					Expect(r.OK).To(BeTrue(), "a survivor's put failed: %s", r)
+				}
+			case "consume", "consume-w":
+				for _, r := range t.Done(c.Pid, "get") {
+					Expect(r.OK).To(BeTrue(), "a survivor's get failed: %s", r)
+				}
+				Expect(ints(t.Values(c.Pid, "get"))).To(Equal(count(survivors)), "a survivor received other items")
+			}
+		}
 	})
 
 	Describe("under load", func() {
