@@ -64,6 +64,11 @@ var (
 		Rule:   "is_alive is false before start, true while the child runs, false after join; pid is None before start",
 		Source: "CPython docs: Process.is_alive; test_multiprocessing: test_process",
 	})
+	noOrphans = catalogue.Add(catalogue.Behaviour{
+		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"process", "daemon", "event"},
+		Rule:   "the children of a process killed by SIGKILL, daemonic or not, stop within a grace period (1 s) instead of running on as orphans",
+		Source: "issue 8; CPython: gh-80180 (children outlive a parent killed by SIGKILL)",
+	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
 		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"process"},
 		Rule:   "starting a process a second time fails with NotAllowed and starts nothing",
@@ -263,5 +268,37 @@ var _ = Describe("process", func() {
 		Expect(starts[0].OK).To(BeTrue(), "first start")
 		Expect(starts[1].Kind()).To(Equal("NotAllowed"), "second start")
 		Expect(t.Children()).To(HaveLen(1), "one child ran")
+	})
+
+	// The parent starts a daemonic and a non-daemonic child that tick every
+	// 50 ms for 5 s, then is killed; main watches for 2 s more.
+	suite.Spec(noOrphans, "a parent is killed while its two children tick", func() {
+		tick := Repeat(100, "", Emit("tick"), Sleep(50))
+		res, err := suite.RunAllowingErrors(New("process/no-orphans").
+			Resource("e", "event").
+			Program("tick", nil, tick).
+			Program("parent", []string{"e"},
+				Spawn("d", "tick").With("daemon", true), Spawn("n", "tick"), Start("d"), Start("n"),
+				On("set", "e"), Sleep(60_000)).
+			Main(Spawn("p", "parent", Ref("e")), Start("p"), On("wait", "e"), Sleep(300), Kill("p"), Join("p"), Sleep(2_000)))
+		Expect(err).NotTo(HaveOccurred())
+		t := res.Trace
+		kill := t.Done(suite.Main(t).Pid, "kill")
+		Expect(kill).To(HaveLen(1))
+		grace := suite.Scale(1_000).Nanoseconds()
+		var ticking int
+		for _, c := range t.Children() {
+			if c.Program != "tick" {
+				continue
+			}
+			ticks := t.Done(c.Pid, "emit")
+			Expect(ticks).NotTo(BeEmpty(), "%s never ticked", c.Name)
+			ticking++
+			last := ticks[len(ticks)-1]
+			Expect(last.T0).To(BeNumerically("<=", kill[0].T1+grace),
+				"%s ticked %.1f s after its parent was killed: %s", c.Name, float64(last.T0-kill[0].T1)/1e9, last)
+		}
+		Expect(ticking).To(Equal(2), "both children ran")
+		Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now)")
 	})
 })
