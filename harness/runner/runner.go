@@ -175,11 +175,19 @@ type Options struct {
 
 // Result is what one run produced.
 type Result struct {
-	Trace    *trace.Trace
-	Exit     int // the driver's exit status; -N when killed by signal N
-	Stdout   []byte
-	Stderr   []byte
-	Leaks    []Proc // processes that outlived the driver by more than the grace period
+	Trace  *trace.Trace
+	Exit   int // the driver's exit status; -N when killed by signal N
+	Stdout []byte
+	Stderr []byte
+	Leaks  []Proc // processes that outlived the driver by more than the grace period
+	// TempLeft lists what the run left in its private TMPDIR (every run gets
+	// one, so that what a driver leaves in temporary files is its own), and
+	// ShmLeft what appeared in /dev/shm during the run and was still there
+	// after it. TempLeft is removed with the TMPDIR; ShmLeft is only
+	// reported: on a busy machine it may name another program's files, so
+	// only specs about leftovers look at it.
+	TempLeft []string
+	ShmLeft  []string
 	Duration time.Duration
 }
 
@@ -216,12 +224,22 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
+	tmp, err := os.MkdirTemp("", "mpconform-tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	shmBefore := shm()
 
 	cmd := im.command(context.Background(), "run", "--trace", dir)
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	cmd.Stdin = bytes.NewReader(scenario)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Children that outlive the driver inherit its stdout and stderr; without
+	// a WaitDelay, Wait would wait for them as long as they hold those open.
+	cmd.WaitDelay = o.Grace / 2
 	adoptOrphans()
 
 	start := time.Now()
@@ -253,6 +271,16 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		Duration: time.Since(start),
 	}
 	res.Leaks = sweep(pgid, o.Grace)
+	if left, _ := os.ReadDir(tmp); len(left) > 0 {
+		for _, e := range left {
+			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))
+		}
+	}
+	for name := range shm() {
+		if !shmBefore[name] {
+			res.ShmLeft = append(res.ShmLeft, filepath.Join("/dev/shm", name))
+		}
+	}
 
 	tr, terr := trace.Load(dir, o.Validate)
 	if terr != nil {
@@ -263,6 +291,16 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		runErr = &DriverError{Impl: im.Name, Exit: res.Exit, Reason: lastLine(res.Stderr)}
 	}
 	return res, runErr
+}
+
+// shm returns the names in /dev/shm.
+func shm() map[string]bool {
+	names := map[string]bool{}
+	entries, _ := os.ReadDir("/dev/shm")
+	for _, e := range entries {
+		names[e.Name()] = true
+	}
+	return names
 }
 
 func exitStatus(ps *os.ProcessState) int {

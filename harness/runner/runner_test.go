@@ -3,6 +3,8 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,5 +72,24 @@ func TestMissingManifest(t *testing.T) {
 	_, err := runner.Open(context.Background(), "testdata")
 	if err == nil || !strings.Contains(err.Error(), "no conform.json") {
 		t.Fatalf("err = %v, want a clear message about conform.json", err)
+	}
+}
+
+func TestLeftoversAreReported(t *testing.T) {
+	im := open(t, "testdata/litters")
+	res, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Grace: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range res.ShmLeft {
+		if strings.HasPrefix(f, "/dev/shm/mpconform-runner-test-") {
+			os.Remove(f)
+		}
+	}
+	if len(res.TempLeft) != 1 || res.TempLeft[0] != "$TMPDIR/left" {
+		t.Errorf("TempLeft = %v, want the driver's file", res.TempLeft)
+	}
+	if !slices.ContainsFunc(res.ShmLeft, func(f string) bool { return strings.HasPrefix(f, "/dev/shm/mpconform-runner-test-") }) {
+		t.Errorf("ShmLeft = %v, want the driver's file", res.ShmLeft)
 	}
 }

@@ -3,11 +3,13 @@
 package process
 
 import (
+	"errors"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	"github.com/mpconform/mpconform/harness/check"
+	"github.com/mpconform/mpconform/harness/runner"
 	. "github.com/mpconform/mpconform/harness/scenario"
 	"github.com/mpconform/mpconform/harness/trace"
 	"github.com/mpconform/mpconform/suites/suite"
@@ -68,6 +70,12 @@ var (
 		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"process", "daemon", "event"},
 		Rule:   "the children of a process killed by SIGKILL, daemonic or not, stop within a grace period (1 s) instead of running on as orphans",
 		Source: "issue 8; CPython: gh-80180 (children outlive a parent killed by SIGKILL)",
+	})
+	killedMain = catalogue.Add(catalogue.Behaviour{
+		ID: "process.killed-main-leaves-nothing", Profile: catalogue.Robust,
+		Features: []string{"process", "daemon", "semaphore", "lock", "queue", "pipe"},
+		Rule:     "a main program killed by SIGKILL while its children run and its primitives are in use leaves no process, nothing in $TMPDIR and nothing in /dev/shm",
+		Source:   "issue 8; CPython: gh-80180 (orphans), and semaphores left in /dev/shm when the resource tracker dies",
 	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
 		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"process"},
@@ -300,5 +308,29 @@ var _ = Describe("process", func() {
 		}
 		Expect(ticking).To(Equal(2), "both children ran")
 		Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now)")
+	})
+
+	// Main makes one primitive of each kind, starts a daemonic and a
+	// non-daemonic child that use them and sleep, waits until both run, and
+	// kills itself.
+	suite.Spec(killedMain, "main SIGKILLs itself while two children hold its primitives", func() {
+		res, err := suite.RunAllowingErrors(New("process/killed-main").
+			Resource("ready", "semaphore", "value", 0).
+			Resource("l", "lock").Resource("q", "queue").Resource("p", "pipe").
+			Program("child", []string{"ready", "l", "q", "conn"},
+				On("put", "q", "value", 1), On("send", "p.1", "value", "hi"), On("acquire", "l", "timeout", 100),
+				On("release", "ready"), Sleep(30_000)).
+			Main(
+				Spawn("c", "child", Ref("ready"), Ref("l"), Ref("q"), Ref("p.1")).With("daemon", true),
+				Spawn("c", "child", Ref("ready"), Ref("l"), Ref("q"), Ref("p.1")),
+				Start("c"), On("acquire", "ready"), On("acquire", "ready"),
+				Crash("SIGKILL"),
+			))
+		var de *runner.DriverError
+		Expect(errors.As(err, &de)).To(BeTrue(), "the driver's main was killed, so the driver fails: %v", err)
+		Expect(res.Trace.Children()).To(HaveLen(2))
+		Expect(res.Leaks).To(BeEmpty(), "processes outlived the killed main (killed now)")
+		Expect(res.TempLeft).To(BeEmpty(), "files left in $TMPDIR")
+		Expect(res.ShmLeft).To(BeEmpty(), "files left in /dev/shm")
 	})
 })

@@ -120,6 +120,7 @@ func Run(s *scenario.Scenario) *trace.Trace {
 	res, err := RunAllowingErrors(s)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now): %v", res.Leaks)
+	Expect(res.TempLeft).To(BeEmpty(), "the run left temporary files (removed now)")
 	return res.Trace
 }
 
