@@ -109,24 +109,34 @@ func TestImplementations(t *testing.T) {
 	}
 }
 
-// TestMalformedScenario: the driver refuses it with exit 2 and one line, and
-// conform reports a driver error, with no panic trace and no hang.
+// TestMalformedScenario: each driver refuses an unknown op, a field of the
+// wrong type and a value too large to be one with exit 2 and one line that
+// names the culprit; conform reports a driver error, with no panic trace and
+// no hang.
 func TestMalformedScenario(t *testing.T) {
-	bad := filepath.Join(t.TempDir(), "bad.json")
-	os.WriteFile(bad, []byte(`{"protocol":1,"name":"bad","main":[{"op":"frobnicate","x":1}]}`), 0o644)
-	for _, impl := range []string{"./impl", "./fixtures/impls/cpython"} {
-		code, stdout, stderr := run(t, "scenario", "run", bad, "--impl", impl, "--no-validate")
-		if code != 1 || !strings.Contains(stderr, "rejected the scenario (exit 2)") || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "Traceback") {
-			t.Errorf("%s: exit %d\nstdout: %s\nstderr: %s", impl, code, stdout, stderr)
+	dir := t.TempDir()
+	for name, c := range map[string]struct{ doc, culprit string }{
+		"unknown-op": {`{"protocol":1,"name":"bad","main":[{"op":"frobnicate","x":1}]}`, "frobnicate"},
+		"wrong-type": {`{"protocol":1,"name":"bad","main":[{"op":"sleep","ms":"soon"}]}`, "ms"},
+		"huge-value": {`{"protocol":1,"name":"bad","main":[{"op":"repeat","times":1e400,"body":[]}]}`, "times"},
+		"huge-blob":  {`{"protocol":1,"name":"bad","main":[{"op":"emit","value":{"blob":99999999999999}}]}`, "blob"},
+	} {
+		bad := filepath.Join(dir, name+".json")
+		os.WriteFile(bad, []byte(c.doc), 0o644)
+		for _, impl := range []string{"./impl", "./fixtures/impls/cpython"} {
+			code, stdout, stderr := run(t, "scenario", "run", bad, "--impl", impl, "--no-validate")
+			if code != 1 || !strings.Contains(stderr, "rejected the scenario (exit 2)") || strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "Traceback") {
+				t.Errorf("%s on %s: exit %d\nstdout: %s\nstderr: %s", name, impl, code, stdout, stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(stderr), "\n")
+			if last := lines[len(lines)-1]; !strings.Contains(last, c.culprit) {
+				t.Errorf("%s on %s: the reason does not name %q: %q", name, impl, c.culprit, last)
+			}
 		}
-		lines := strings.Split(strings.TrimSpace(stderr), "\n")
-		if last := lines[len(lines)-1]; !strings.Contains(last, "frobnicate") {
-			t.Errorf("%s: the reason does not name the op: %q", impl, last)
+		code, _, stderr := run(t, "scenario", "run", bad, "--impl", "./impl")
+		if code == 0 || !strings.Contains(stderr, "invalid scenario: at /main/0") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%s, validated by conform: exit %d, stderr %q", name, code, stderr)
 		}
-	}
-	code, _, stderr := run(t, "scenario", "run", bad, "--impl", "./impl")
-	if code == 0 || !strings.Contains(stderr, "invalid scenario: at /main/0") || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
-		t.Errorf("validation: exit %d, stderr %q", code, stderr)
 	}
 }
 

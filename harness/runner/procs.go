@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -32,18 +33,25 @@ func adoptOrphans() {
 	subreaper.Do(func() { _ = unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) })
 }
 
-// sweep waits up to grace for the process group pgid to empty, then kills and
-// returns whatever is still alive in it. Zombies adopted by us are reaped.
-func sweep(pgid int, grace time.Duration) []Proc {
+// sweep waits up to grace for the run's processes to end, then kills and
+// returns whatever is still alive. A run's processes are its process group
+// and, to catch those that left it (setsid, a double fork), every process
+// whose environment carries the run's mark. Zombies adopted by us are reaped.
+func sweep(pgid int, mark string, grace time.Duration) []Proc {
 	deadline := time.Now().Add(grace)
 	for {
 		alive := group(pgid)
 		if len(alive) == 0 {
+			alive = marked(mark) // costlier: only once the group is empty
+		}
+		if len(alive) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
+			alive = live(func(p Proc) bool { return p.Pgid == pgid || hasMark(p, mark) })
 			killGroup(pgid)
 			for _, p := range alive {
+				_ = syscall.Kill(p.Pid, syscall.SIGKILL)
 				reap(p.Pid, 0) // SIGKILLed: dies at once; ECHILD unless it is ours
 			}
 			return alive
@@ -54,9 +62,24 @@ func sweep(pgid int, grace time.Duration) []Proc {
 
 // group lists the live processes of process group pgid, reaping our zombies.
 func group(pgid int) []Proc {
+	return live(func(p Proc) bool { return p.Pgid == pgid })
+}
+
+// marked lists the live processes whose environment holds mark.
+func marked(mark string) []Proc {
+	return live(func(p Proc) bool { return hasMark(p, mark) })
+}
+
+func hasMark(p Proc, mark string) bool {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(p.Pid) + "/environ")
+	return err == nil && bytes.Contains(env, []byte(mark+"\x00"))
+}
+
+// live lists the live processes that match, reaping our zombies.
+func live(match func(Proc) bool) []Proc {
 	var alive []Proc
 	for _, p := range procs() {
-		if p.Pgid != pgid {
+		if p.Pid == os.Getpid() || !match(p) {
 			continue
 		}
 		if p.State == "Z" || p.State == "X" {

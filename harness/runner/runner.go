@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -205,6 +206,9 @@ func (e *DriverError) Error() string {
 	return fmt.Sprintf("driver error: %s exited %d: %s", e.Impl, e.Exit, e.Reason)
 }
 
+// runs numbers the runs of this process, for their marks.
+var runs atomic.Int64
+
 // ErrDeadline is returned (wrapped) when a run outlives its deadline; the driver
 // and all its processes have been killed, and Result still holds the trace so far.
 var ErrDeadline = errors.New("run exceeded its deadline")
@@ -232,7 +236,9 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	shmBefore := shm()
 
 	cmd := im.command(context.Background(), "run", "--trace", dir)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
+	// The mark finds the run's processes that leave its process group.
+	mark := fmt.Sprintf("MPCONFORM_RUN=%d.%d", os.Getpid(), runs.Add(1))
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, mark)
 	cmd.Stdin = bytes.NewReader(scenario)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -270,7 +276,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		Stderr:   stderr.Bytes(),
 		Duration: time.Since(start),
 	}
-	res.Leaks = sweep(pgid, o.Grace)
+	res.Leaks = sweep(pgid, mark, o.Grace)
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		for _, e := range left {
 			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))

@@ -93,3 +93,39 @@ func TestLeftoversAreReported(t *testing.T) {
 		t.Errorf("ShmLeft = %v, want the driver's file", res.ShmLeft)
 	}
 }
+
+func TestCrashIsADriverError(t *testing.T) {
+	im := open(t, "testdata/crashes")
+	_, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Grace: 100 * time.Millisecond})
+	var de *runner.DriverError
+	if !errors.As(err, &de) || de.Exit != -int(syscall.SIGSEGV) || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want a one-line driver error with exit -11", err)
+	}
+}
+
+func TestGarbage(t *testing.T) {
+	t.Setenv("GARBAGE_HELLO", "1")
+	if _, err := runner.Open(context.Background(), "testdata/garbage"); err == nil || strings.Contains(err.Error(), "\n") {
+		t.Errorf("hello that is no JSON: err = %v, want one line", err)
+	}
+	t.Setenv("GARBAGE_HELLO", "")
+	im := open(t, "testdata/garbage")
+	_, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Grace: 100 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), ".jsonl:1") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("a trace line that is no JSON: err = %v, want one line naming the line", err)
+	}
+}
+
+func TestEscapeeIsFound(t *testing.T) {
+	im := open(t, "testdata/escapes")
+	res, err := im.Run(context.Background(), []byte(`{}`), runner.Options{Grace: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Leaks) != 1 || !strings.Contains(res.Leaks[0].Cmdline, "sleep 300") {
+		t.Fatalf("leaks = %v, want the sleep that left the process group", res.Leaks)
+	}
+	if err := syscall.Kill(res.Leaks[0].Pid, 0); err == nil {
+		t.Errorf("escaped pid %d still alive", res.Leaks[0].Pid)
+	}
+}
