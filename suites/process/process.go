@@ -4,6 +4,7 @@ package process
 
 import (
 	"errors"
+	"fmt"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -76,6 +77,11 @@ var (
 		Features: []string{"process", "daemon", "semaphore", "lock", "queue", "pipe"},
 		Rule:     "a main program killed by SIGKILL while its children run and its primitives are in use leaves no process, nothing in $TMPDIR and nothing in /dev/shm",
 		Source:   "issue 8; CPython: gh-80180 (orphans), and semaphores left in /dev/shm when the resource tracker dies",
+	})
+	many = catalogue.Add(catalogue.Behaviour{
+		ID: "process.many", Profile: catalogue.Robust, Features: []string{"process"},
+		Rule:   "1 000 processes started and joined one after another, then 200 alive at once: each runs and exits 0, with its own pid, and none is left",
+		Source: "issue 8",
 	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
 		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"process"},
@@ -332,5 +338,37 @@ var _ = Describe("process", func() {
 		Expect(res.Leaks).To(BeEmpty(), "processes outlived the killed main (killed now)")
 		Expect(res.TempLeft).To(BeEmpty(), "files left in $TMPDIR")
 		Expect(res.ShmLeft).To(BeEmpty(), "files left in /dev/shm")
+	})
+
+	suite.Spec(many, "1 000 in sequence, then 200 at once", func() {
+		const sequence, together = 1_000, 200
+		// CPython's spawn start method takes about 60 ms a process here.
+		t := suite.RunWithin(300_000, New("process/many").
+			Program("one", nil, Emit("ran")).
+			Main(
+				Repeat(sequence, "k", Spawn("s", "one"), Op("start", "proc", "s", "index", Param("k")), Op("join", "proc", "s", "index", Param("k"))),
+				Repeat(together, "", Spawn("t", "one")), Start("t"), Join("t"),
+			))
+		kids := t.Children()
+		Expect(kids).To(HaveLen(sequence+together), "children that wrote a trace")
+		pids := map[int]bool{}
+		var bad []string
+		for _, k := range kids {
+			pids[k.Pid] = true
+			if len(t.Values(k.Pid, "emit")) != 1 || k.End == nil || fmt.Sprint(trace.Field(k.End.Value, "exitcode")) != "0" {
+				bad = append(bad, k.Name)
+			}
+		}
+		Expect(bad).To(BeEmpty(), "children that did not run once and exit 0")
+		m := suite.Main(t).Pid
+		var starts []int64
+		for _, v := range t.Values(m, "start") {
+			n, _ := trace.Int(v)
+			starts = append(starts, n)
+		}
+		Expect(starts).To(HaveLen(sequence + together))
+		for _, p := range starts {
+			Expect(pids).To(HaveKey(int(p)), "start reported pid %d, which wrote no trace", p)
+		}
 	})
 })

@@ -117,7 +117,14 @@ func Scale(ms float64) time.Duration {
 // shown when the spec fails.
 func Run(s *scenario.Scenario) *trace.Trace {
 	GinkgoHelper()
-	res, err := RunAllowingErrors(s)
+	return RunWithin(60_000, s)
+}
+
+// RunWithin is Run with a deadline other than 60 s (at time scale 1), for
+// scenarios that are long by design.
+func RunWithin(deadlineMS float64, s *scenario.Scenario) *trace.Trace {
+	GinkgoHelper()
+	res, err := runScenario(s, deadlineMS)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now): %v", res.Leaks)
 	Expect(res.TempLeft).To(BeEmpty(), "the run left temporary files (removed now)")
@@ -128,12 +135,17 @@ func Run(s *scenario.Scenario) *trace.Trace {
 // the driver's exit or leaks; the trace is attached as in Run.
 func RunAllowingErrors(s *scenario.Scenario) (*runner.Result, error) {
 	GinkgoHelper()
+	return runScenario(s, 60_000)
+}
+
+func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, error) {
+	GinkgoHelper()
 	c := current()
 	doc, err := s.Scaled(c.TimeScale).JSON()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(schema.Scenario(doc)).To(Succeed(), "the harness built an invalid scenario")
 	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
-		Deadline: Scale(60_000),
+		Deadline: Scale(deadlineMS),
 		Grace:    Scale(2_000),
 		Validate: schema.TraceRecord,
 	})
