@@ -53,6 +53,11 @@ func record(r SpecReport) {
 		return
 	}
 	o := report.Outcome{Behaviour: id.ID, Profile: id.Profile, Spec: r.LeafNodeText, Duration: r.RunTime}
+	for _, e := range r.ReportEntries {
+		if e.Name == suite.FiguresEntry {
+			o.Figures = e.StringRepresentation()
+		}
+	}
 	switch {
 	case r.State == types.SpecStatePassed:
 		o.Passed = true

@@ -85,6 +85,7 @@ type Outcome struct {
 	Passed    bool
 	Skipped   string // the skip message, when skipped
 	Failure   string // the failure message, when failed
+	Figures   string // what the spec measured, for the report (peak memory, ...)
 	Duration  time.Duration
 }
 
@@ -100,6 +101,7 @@ type Behaviour struct {
 	Unexpected bool   `json:"unexpected_pass,omitempty"`  // passed but expected to fail
 	Trace      string `json:"trace,omitempty"`            // file with the failing run's trace, relative to results.json
 	Unrecorded bool   `json:"unrecorded_flake,omitempty"` // its verdict changed between runs, and expectations.json does not say it may
+	Figures    string `json:"figures,omitempty"`          // what its specs measured (peak memory, ...)
 }
 
 // Results is a whole run for one implementation.
@@ -137,6 +139,13 @@ func Judge(outcomes []Outcome, exp *Expectations, unsupportedPrefix string) []Be
 		}
 		b.Specs++
 		b.DurationMS += o.Duration.Milliseconds()
+		switch {
+		case o.Figures == "":
+		case b.Figures == "":
+			b.Figures = o.Figures
+		default:
+			b.Figures += "; " + o.Figures
+		}
 		switch {
 		case o.Skipped != "" && strings.HasPrefix(o.Skipped, unsupportedPrefix):
 			if b.Status == Pass {
@@ -266,6 +275,9 @@ func (r *Results) Markdown(w io.Writer) {
 		msg := strings.ReplaceAll(firstLine(b.Message), "|", `\|`)
 		if b.Trace != "" {
 			msg += fmt.Sprintf(" ([trace](%s))", b.Trace)
+		}
+		if b.Figures != "" {
+			msg = strings.TrimSpace(msg + " " + strings.ReplaceAll(b.Figures, "|", `\|`))
 		}
 		fmt.Fprintf(w, "| `%s` | %s | %s | %d | %d | %s |\n", b.ID, b.Profile, status, b.Specs, b.DurationMS, msg)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"syscall"
 
 	"github.com/mpconform/mpconform/impl/mp"
 )
@@ -221,6 +222,15 @@ func runProgram(sc *scenario, prog *program, args []any, dir string, resources m
 		code = 1
 	}
 	t = now()
-	r.write(record{op: "process.end", step: prog.name, t0: t, t1: t, value: map[string]any{"exitcode": code}})
+	r.write(record{op: "process.end", step: prog.name, t0: t, t1: t, value: map[string]any{"exitcode": code, "maxrss": maxRSS()}})
 	return code
+}
+
+// maxRSS is this process's peak resident set size in KiB, for process.end.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Maxrss
 }

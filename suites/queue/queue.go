@@ -78,6 +78,12 @@ var (
 			"nor makes it lose, duplicate or corrupt the items of the processes that remain",
 		Source: "issue 4; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
 	})
+	stress = catalogue.Add(catalogue.Behaviour{
+		ID: "queue.stress", Profile: catalogue.Robust, Features: []string{"process", "queue", "bulk"},
+		Rule: "4 producers and 4 consumers move 1 000 000 items through one Queue with none lost, " +
+			"and no process's peak memory grows by more than half (plus 16 MiB) from a run ten times smaller",
+		Source: "issue 8",
+	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
 		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
@@ -353,6 +359,48 @@ var _ = Describe("queue", func() {
 				Expect(ints(t.Values(c.Pid, "get"))).To(Equal(count(survivors)), "a survivor received other items")
 			}
 		}
+	})
+
+	suite.Spec(stress, "4×4 with 100 000, then 1 000 000 items: counts, sums and peak memory", func() {
+		// peak runs n items through and returns the largest peak RSS (KiB)
+		// of any process, after checking that every item arrived once.
+		peak := func(n int) int64 {
+			GinkgoHelper()
+			const producers, consumers = 4, 4
+			sc := New(fmt.Sprintf("queue/stress-%d", n)).
+				Resource("q", "queue").
+				Program("consume", []string{"q"}, On("get_many", "q", "n", n/consumers))
+			var main []Step
+			var want int64
+			for p := range producers {
+				name := fmt.Sprintf("produce%d", p)
+				start := p * 1_000_000_000
+				sc.Program(name, []string{"q"}, On("put_many", "q", "n", n/producers, "start", start))
+				main = append(main, Spawn("p", name, Ref("q")))
+				k := int64(n / producers)
+				want += k*int64(start) + k*(k-1)/2
+			}
+			main = append(main, Repeat(consumers, "", Spawn("c", "consume", Ref("q"))), Start("c"), Start("p"), Join("p"), Join("c"))
+			t := suite.RunWithin(300_000, sc.Main(main...))
+			var count, sum, most int64
+			for _, c := range t.Processes() {
+				for _, v := range t.Values(c.Pid, "get_many") {
+					k, _ := trace.Int(trace.Lookup(v, "count"))
+					s, _ := trace.Int(trace.Lookup(v, "sum"))
+					count, sum = count+k, sum+s
+				}
+				if c.End != nil {
+					rss, _ := trace.Int(trace.Field(c.End.Value, "maxrss"))
+					most = max(most, rss)
+				}
+			}
+			Expect(count).To(Equal(int64(n)), "items received")
+			Expect(sum).To(Equal(want), "the sum of the items received")
+			return most
+		}
+		small, large := peak(100_000), peak(1_000_000)
+		suite.Figures("peak RSS of the largest process: %d KiB for 100 000 items, %d KiB for 1 000 000", small, large)
+		Expect(large).To(BeNumerically("<=", small*3/2+16<<10), "peak memory grew with the number of items (KiB)")
 	})
 
 	Describe("under load", func() {

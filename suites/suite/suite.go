@@ -103,6 +103,16 @@ func Spec(b *catalogue.Behaviour, text string, body func()) bool {
 	})
 }
 
+// FiguresEntry names the report entry in which a spec leaves what it measured
+// (peak memory, ...), for the report; see Figures.
+const FiguresEntry = "figures"
+
+// Figures records what a spec measured, formatted as fmt.Sprintf does, in
+// the report of its behaviour (results.json, summary.md), pass or fail.
+func Figures(format string, args ...any) {
+	AddReportEntry(FiguresEntry, fmt.Sprintf(format, args...))
+}
+
 // Unsupported prefixes the skip message of a spec whose feature the driver lacks.
 const Unsupported = "unsupported: the driver does not list feature "
 
