@@ -38,6 +38,12 @@ func errorKind(err error) string {
 		return "Closed"
 	case errors.Is(err, mp.ErrEOF):
 		return "EOF"
+	case errors.Is(err, mp.ErrKey):
+		return "KeyError"
+	case errors.Is(err, mp.ErrIndex):
+		return "IndexError"
+	case errors.Is(err, mp.ErrAuth):
+		return "AuthError"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout"
 	}

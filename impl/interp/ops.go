@@ -73,7 +73,7 @@ var Ops = map[string]Op{}
 // Features lists the op families this driver implements, for hello.
 var Features = []string{"control", "process", "daemon",
 	"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-	"queue", "joinable_queue", "simple_queue", "pipe"}
+	"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool"}
 
 // AtEnd is the end-of-program work of protocol.md §9, run in every process
 // when its program ends (and before an exit op exits), before process.end is

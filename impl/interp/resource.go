@@ -23,6 +23,17 @@ type ResourceSpec struct {
 	Timeout *time.Duration // barrier: the default timeout of wait; nil for none
 	Maxsize int64          // queue, joinable_queue: 0 for unbounded
 	Simplex bool           // pipe: Pipe(duplex=False)
+
+	Processes   *int64 // pool: its size; nil for the CPU count
+	MaxTasks    *int64 // pool: maxtasksperchild; nil for none
+	Initializer string // pool: the program each worker runs first; "" for none
+	Initargs    []any  // pool: the initializer's arguments (refs unresolved)
+
+	Serve    string  // manager: "unix" or "tcp" to serve on an address; "" for none
+	AuthKey  *string // manager: the key of its address; nil for a random one
+	Manager  string  // manager.*: the manager resource that serves it
+	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
+	Typecode string  // manager.value
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -49,6 +60,21 @@ type Resource struct {
 	// by ops itself.
 	Conn *mp.Conn    `json:"conn,omitempty"`
 	Ends []*Resource `json:"-"`
+
+	// poolSpec is a pool's, which makes its mp.Pool on first use (pool.go);
+	// a pool is not passed to children.
+	poolSpec *poolSpec
+
+	// Manager is a manager's mp.Manager, or a connection's (type
+	// "manager.connection", bound by manager.connect). The proxy resources
+	// (manager.dict, manager.list...) hold their proxy in the field of
+	// their type (manager.go).
+	Manager   *mp.Manager        `json:"manager,omitempty"`
+	Dict      *mp.DictProxy      `json:"dict,omitempty"`
+	List      *mp.ListProxy      `json:"list,omitempty"`
+	Namespace *mp.NamespaceProxy `json:"namespace,omitempty"`
+	MValue    *mp.ValueProxy     `json:"mvalue,omitempty"`
+	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
 }
 
 // NewResource makes a resource in the main process, before main's first
@@ -106,6 +132,12 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 				{Name: spec.Name + ".1", Type: "pipe_end", Conn: b},
 			}
 		}
+	case "pool":
+		newPoolResource(r, spec)
+	case "manager":
+		r.Manager, err = newManager(spec)
+	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
+		err = newProxy(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -150,6 +182,8 @@ func (r *Resource) locker() locker {
 		return r.Semaphore
 	case r.Condition != nil:
 		return r.Condition
+	case r.MLock != nil:
+		return r.MLock
 	}
 	return nil
 }
@@ -168,6 +202,13 @@ var resourceFields = map[string]map[string]Kind{
 	"joinable_queue":    {"maxsize": Int},
 	"simple_queue":      {},
 	"pipe":              {"duplex": Bool},
+	"pool":              {"processes": Int, "maxtasksperchild": Int, "initializer": Name, "initargs": List},
+	"manager":           {"serve": String, "authkey": String},
+	"manager.dict":      {"manager": ResourceName, "init": Value},
+	"manager.list":      {"manager": ResourceName, "init": Value},
+	"manager.namespace": {"manager": ResourceName},
+	"manager.value":     {"manager": ResourceName, "typecode": String, "init": Value},
+	"manager.lock":      {"manager": ResourceName},
 }
 
 // names returns the names of the resources that a declared resource
@@ -234,6 +275,9 @@ func parseResources(raw any, programs map[string]*program) ([]ResourceSpec, erro
 				return nil, err
 			}
 		}
+		if err := spec.defaultManager(where, types); err != nil {
+			return nil, err
+		}
 		types[spec.Name] = typ
 		specs = append(specs, spec)
 	}
@@ -244,6 +288,9 @@ func parseResources(raw any, programs map[string]*program) ([]ResourceSpec, erro
 func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[string]string, programs map[string]*program) error {
 	wrong := func(want string) error {
 		return errorAt(where, "%s.%s: want %s, got %s", spec.Type, k, want, describe(raw))
+	}
+	if spec.Type == "pool" {
+		return spec.setPool(where, k, raw, types, programs)
 	}
 	switch kind {
 	case Int, Number:
@@ -284,8 +331,17 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 			return wrong("a bool")
 		}
 		spec.Simplex = !b // duplex
+	case String, Value:
+		return spec.setManaged(where, k, raw, types)
 	case ResourceName:
 		name, ok := raw.(string)
+		if k == "manager" {
+			if !ok || types[name] != "manager" {
+				return wrong("the name of a manager resource declared before it")
+			}
+			spec.Manager = name
+			return nil
+		}
 		if !ok || !slices.Contains([]string{"lock", "rlock"}, types[name]) {
 			return wrong("the name of a lock or rlock resource declared before it")
 		}
@@ -391,13 +447,14 @@ func checkReach(sc *scenario) error {
 			continue
 		}
 		var err error
+		bound := boundResources(all[name].steps)
 		walkSteps(all[name].steps, func(s *step) {
 			used := refs(s.fieldValues())
 			if on, ok := s.fields["on"].(string); ok && Ops[s.op].Fields["on"].Kind == ResourceName {
 				used = append(used, on)
 			}
 			for _, r := range used {
-				if !may[name][r] && err == nil {
+				if !may[name][r] && !bound[r] && err == nil {
 					err = errorAt(s.path, "program %q uses resource %q, which no spawn passes to it", name, r)
 				}
 			}

@@ -266,7 +266,9 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 		if !ok {
 			return nil, errorAt(path, "no program %q", name)
 		}
-		if args, _ := s.fields["args"].([]any); len(args) != len(prog.params) {
+		// A map op (no "args" field) passes each item as the arguments.
+		if _, takesArgs := op.Fields["args"]; !takesArgs {
+		} else if args, _ := s.fields["args"].([]any); len(args) != len(prog.params) {
 			return nil, errorAt(path, "program %q takes %d args, got %d", name, len(prog.params), len(args))
 		}
 	}
@@ -354,7 +356,9 @@ func (v *validator) field(path string, obj map[string]any, name string, f Field,
 		if !ok || s == "" {
 			return nil, wrong(kind.String())
 		}
-		if _, ok := v.resources[s]; !ok {
+		// A name that manager.connect or manager.proxy binds ("as") in
+		// this program is a resource of the process that binds it.
+		if _, ok := v.resources[s]; !ok && !v.bound[s] {
 			return nil, errorAt(path, "field %q: no resource %q", name, s)
 		}
 		return s, nil

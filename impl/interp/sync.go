@@ -17,7 +17,7 @@ func init() {
 		}
 		return fields
 	}
-	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition"}
+	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock"}
 	semaphores := []string{"semaphore", "bounded_semaphore"}
 	event := []string{"event"}
 	condition := []string{"condition"}

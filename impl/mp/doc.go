@@ -125,5 +125,52 @@
 // Queues and Conns reach a child as (part of) the argument of New, as the
 // synchronization primitives do.
 //
+// # Managers
+//
+// NewManager starts CPython's Manager: a server process (SyncManager-k)
+// that owns dicts, lists, namespaces, values and locks, used through
+// proxies (DictProxy, ListProxy, NamespaceProxy, ValueProxy, LockProxy)
+// from any process they are passed to, as above. Keys and values keep
+// Python's types (6, "2" and 0.25 are three keys; nil is a value; see
+// Items); a proxy stored in another object stays shared. Each op is
+// atomic on the server; a read then a write is not, unless a LockProxy is
+// held around them. A missing key is ErrKey, an index out of range
+// ErrIndex; after Shutdown every proxy op, in every process, fails with
+// ErrClosed. Local clients connect through an inherited socket (nothing in
+// any file system); ManagerServe also serves on a unix or tcp address, for
+// ConnectManager with CPython's HMAC challenge (ErrAuth for a wrong key).
+//
+//	m, err := mp.NewManager()
+//	...
+//	defer m.Shutdown()
+//	d, err := m.Dict(nil)
+//	p := mp.New(worker, d) // worker calls d.Set(k, v)
+//
+// # Pools
+//
+// NewPool starts CPython's Pool: Processes workers (runtime.NumCPU() by
+// default), daemonic children named PoolWorker-k, that run tasks:
+// functions registered with RegisterTask, typed by their argument and
+// result. Apply and ApplyAsync (an AsyncResult with Get, Wait, Ready,
+// Successful and optional Callbacks) run one call; Map and MapAsync run a
+// slice in chunks (CPython's default chunk size) and return the results in
+// input order; Imap and ImapUnordered yield them as they come (an
+// iter.Seq2). A task's error or panic comes back as a *TaskError with its
+// message. Initializer runs a target once in each worker; MaxTasksPerChild
+// replaces a worker after that many jobs. Close then Join waits for the
+// tasks; Terminate kills the workers and fails what is pending with
+// ErrClosed. Beyond CPython, a worker that dies in a task (killed, or
+// os.Exit) fails that task with ErrWorkerLost and is replaced, and the
+// others go on: CPython waits for ever there. Tasks and results cross in
+// shared-memory rings, without a system call while both sides are busy.
+//
+//	var square = mp.RegisterTask("square", func(x int) (int, error) { return x * x, nil })
+//
+//	p, err := mp.NewPool(mp.Processes(4))
+//	...
+//	squares, err := mp.Map(ctx, p, square, []int{1, 2, 3}) // [1 4 9]
+//	p.Close()
+//	p.Join(ctx)
+//
 // Package mp is Linux-only.
 package mp

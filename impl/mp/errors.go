@@ -28,10 +28,45 @@ var (
 	// whose context ended first.
 	ErrEmpty = errors.New("mp: queue empty")
 
-	// ErrClosed reports the use of a Queue or Conn that this process closed.
+	// ErrClosed reports the use of a Queue or Conn that this process closed,
+	// or of a proxy whose Manager is shut down.
 	ErrClosed = errors.New("mp: closed")
 
 	// ErrEOF reports a receive on a Conn whose every copy of the other end is
 	// closed, once the messages sent before are drained.
 	ErrEOF = errors.New("mp: end of file")
+
+	// ErrTaskError reports a pool task that failed (returned an error or
+	// panicked). The error is a *TaskError, which carries the message.
+	ErrTaskError = errors.New("mp: task failed")
+
+	// ErrWorkerLost reports a pool task whose worker process died while it
+	// ran the task (killed, or exited from inside it). CPython waits for
+	// such a result for ever; a Pool fails it and replaces the worker.
+	ErrWorkerLost = errors.New("mp: pool worker lost")
+
+	// ErrKey reports a key missing from a managed dict (or an attribute
+	// missing from a Namespace), as Python's KeyError.
+	ErrKey = errors.New("mp: key not found")
+
+	// ErrIndex reports an index out of range of a managed list, as
+	// Python's IndexError.
+	ErrIndex = errors.New("mp: index out of range")
+
+	// ErrAuth reports a connection to a manager refused for a wrong authkey
+	// (on either side), as Python's AuthenticationError.
+	ErrAuth = errors.New("mp: authentication failed")
 )
+
+// A TaskError is how a pool task's failure reaches the caller: the task's
+// error message (or panic value) as text, since the error itself lived in
+// another process. errors.Is(err, ErrTaskError) holds for it.
+type TaskError struct {
+	Task    string // the name the task was registered under
+	Message string // the task's error message
+}
+
+func (e *TaskError) Error() string { return "mp: task " + e.Task + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrTaskError) hold.
+func (e *TaskError) Is(target error) bool { return target == ErrTaskError }
