@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -33,9 +35,59 @@ type Conn struct {
 	readable bool
 	writable bool
 
+	// A duplex Conn shares a segment with the other end (and every copy of
+	// both): for each direction, how many bytes were sent and received.
+	seg     *segment
+	in, out *connDir
+
 	sendMu, recvMu sync.Mutex
 	closed         bool
+	wbuf           []byte        // a small message with its header, under sendMu
+	hdr            [8]byte       // under recvMu
+	spin           time.Duration // how long a receive spins before it sleeps
+	probe          uint32
+	noYield        int // receives left that spin without yielding
 }
+
+// A connDir counts, for one direction of a duplex pipe, the bytes that
+// senders have written into the socket (after they have) and that
+// receivers have read from it. A receive that finds nothing to read spins
+// on them, in user space, for up to spin: a reply that comes within a few
+// microseconds (a process that answers at once, on another CPU) is so
+// received without a blocking read and a wakeup, which cost more than the
+// rest of the round trip. A spin that ends with something to read doubles
+// spin, up to spinRecvMax; one that ends in a blocking read halves it, down
+// to spinRecvMin, so that a Conn whose messages come seldom spins little;
+// every probeEvery-th receive spins for spinRecvMax, so that spin comes
+// back up once spinning pays again. A spinning receive yields its CPU now
+// and then (sched_yield), for the sender may wait for it; a yield that
+// lasts longer than longYield means that the CPUs are busy with other
+// processes, which spinning would only take from the sender: then the next
+// noYieldFor receives spin for at most spinNoYieldMax, without yielding.
+//
+// The counts are only a hint: a receive always reads the socket, which
+// alone decides what is received. A process killed between a write or a
+// read and its count leaves them off, which costs at most one spin before
+// a receive sets them right.
+type connDir struct {
+	sent atomic.Uint64
+	_    [56]byte
+	recv atomic.Uint64
+	_    [56]byte
+}
+
+// connState is a duplex pipe's shared segment: dir[0] carries what the
+// first end sends.
+type connState struct{ dir [2]connDir }
+
+const (
+	spinRecvMin    = 2 * time.Microsecond
+	spinRecvInit   = 50 * time.Microsecond
+	spinRecvMax    = 200 * time.Microsecond
+	spinNoYieldMax = 10 * time.Microsecond
+	noYieldFor     = 4096
+	longYield      = time.Millisecond
+)
 
 // headerSize is the size of a message's length prefix.
 const headerSize = 8
@@ -56,7 +108,17 @@ func Pipe(duplex bool) (*Conn, *Conn, error) {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1<<20)
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
 		}
-		return newConn(fds[0], true, true), newConn(fds[1], true, true), nil
+		a, b := newConn(fds[0], true, true), newConn(fds[1], true, true)
+		seg, err := newSegment("pipe")
+		if err != nil {
+			a.file.Close()
+			b.file.Close()
+			return nil, nil, err
+		}
+		seg.refs.Add(1)
+		a.attach(seg, 0)
+		b.attach(seg, 1)
+		return a, b, nil
 	}
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
@@ -64,6 +126,13 @@ func Pipe(duplex bool) (*Conn, *Conn, error) {
 	}
 	unix.FcntlInt(uintptr(fds[1]), unix.F_SETPIPE_SZ, 1<<20) // as SO_SNDBUF above
 	return newConn(fds[0], true, false), newConn(fds[1], false, true), nil
+}
+
+// attach makes c the end side (0 or 1) of the duplex pipe whose state is
+// in seg.
+func (c *Conn) attach(seg *segment, side int) {
+	st := at[connState](seg)
+	c.seg, c.in, c.out = seg, &st.dir[1-side], &st.dir[side]
 }
 
 func newConn(fd int, r, w bool) *Conn {
@@ -87,17 +156,29 @@ func (c *Conn) SendBytes(b []byte) error {
 		return errReadOnly
 	}
 	if len(b) <= 64<<10 {
-		buf := make([]byte, headerSize+len(b))
+		if cap(c.wbuf) < headerSize+len(b) {
+			c.wbuf = make([]byte, headerSize+max(len(b), 56))
+		}
+		buf := c.wbuf[:headerSize+len(b)]
 		binary.LittleEndian.PutUint64(buf, uint64(len(b)))
 		copy(buf[headerSize:], b)
-		return c.write(buf)
+		if err := c.write(buf); err != nil {
+			return err
+		}
+	} else {
+		var hdr [headerSize]byte
+		binary.LittleEndian.PutUint64(hdr[:], uint64(len(b)))
+		if err := c.write(hdr[:]); err != nil {
+			return err
+		}
+		if err := c.write(b); err != nil {
+			return err
+		}
 	}
-	var hdr [headerSize]byte
-	binary.LittleEndian.PutUint64(hdr[:], uint64(len(b)))
-	if err := c.write(hdr[:]); err != nil {
-		return err
+	if c.out != nil {
+		c.out.sent.Add(headerSize + uint64(len(b)))
 	}
-	return c.write(b)
+	return nil
 }
 
 func (c *Conn) write(b []byte) error {
@@ -130,11 +211,18 @@ func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
 	if !c.readable {
 		return nil, errWriteOnly
 	}
-	var hdr [headerSize]byte
-	if err := c.read(hdr[:]); err != nil {
+	hdr := c.hdr[:]
+	k, err := c.recvSpin(hdr)
+	if err != nil {
 		return nil, err
 	}
-	n := binary.LittleEndian.Uint64(hdr[:])
+	if err := c.read(hdr[k:]); err != nil {
+		if k > 0 && errors.Is(err, ErrEOF) {
+			err = fmt.Errorf("%w: a message was cut short", ErrEOF)
+		}
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(hdr)
 	if n > 1<<40 {
 		return nil, fmt.Errorf("mp: Conn: bad message length %d", n)
 	}
@@ -145,10 +233,109 @@ func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
 		}
 		return nil, err
 	}
+	if c.in != nil {
+		c.in.recv.Add(headerSize + n)
+	}
 	if maxlength >= 0 && int(n) > maxlength {
 		return nil, fmt.Errorf("%w: bad message length %d (maxlength %d)", ErrValue, n, maxlength)
 	}
 	return b, nil
+}
+
+// recvSpin receives the first bytes of a message into b, as read does, but
+// spinning first on a duplex Conn (see connDir). It returns how many it
+// received: at least one, unless it fails.
+func (c *Conn) recvSpin(b []byte) (int, error) {
+	if d := c.in; d != nil && !c.spinFor(d) {
+		// The counts say there is something to read: so does the socket,
+		// unless they are off, which a receive that would block sets right.
+		n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_DONTWAIT, 0, 0)
+		switch errno {
+		case 0:
+			if n == 0 {
+				return 0, ErrEOF
+			}
+			return int(n), nil
+		case unix.EAGAIN:
+			r, s := d.recv.Load(), d.sent.Load()
+			if r != s {
+				d.recv.CompareAndSwap(r, s)
+			}
+		case unix.EINTR:
+		default:
+			return 0, fmt.Errorf("mp: Conn: recv: %w", errno)
+		}
+	}
+	for {
+		n, err := unix.Read(c.fd, b)
+		if err == unix.EINTR || err == unix.EAGAIN {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("mp: Conn: recv: %w", err)
+		}
+		if n == 0 {
+			return 0, ErrEOF
+		}
+		return n, nil
+	}
+}
+
+// spinFor spins until d's counts say there is something to read, for up to
+// c.spin, which it adapts; it reports whether it gave up.
+func (c *Conn) spinFor(d *connDir) (gaveUp bool) {
+	pending := func() bool {
+		r := d.recv.Load()
+		s := d.sent.Load()
+		if int64(s-r) < 0 { // a sender died before it counted
+			d.recv.CompareAndSwap(r, s)
+		}
+		return int64(s-r) > 0
+	}
+	if pending() {
+		return false
+	}
+	limit := c.spin
+	if limit == 0 {
+		limit = spinRecvInit
+	}
+	budget := limit
+	if c.probe++; c.probe%probeEvery == 0 {
+		budget = spinRecvMax
+	}
+	if c.noYield > 0 {
+		c.noYield--
+		budget = min(budget, spinNoYieldMax)
+	}
+	t0 := time.Now()
+	for i := 1; ; i++ {
+		if pending() {
+			c.spin = min(2*limit, spinRecvMax)
+			return false
+		}
+		if i%64 == 0 {
+			now := time.Now()
+			if now.Sub(t0) > budget {
+				break
+			}
+			if c.noYield > 0 {
+				continue
+			}
+			// Let the sender run, should it wait for this CPU. A yield that
+			// lasts is another process that ran for its time slice: the
+			// CPUs are busy, and the next receives spin without yielding.
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			if time.Since(now) > longYield {
+				c.noYield = noYieldFor
+				c.spin = spinRecvMin
+				return true
+			}
+		}
+	}
+	if budget == limit {
+		c.spin = max(limit/2, spinRecvMin)
+	}
+	return true
 }
 
 func (c *Conn) read(b []byte) error {
@@ -243,7 +430,12 @@ func (c *Conn) Close() error {
 		return nil
 	}
 	c.closed = true
-	return c.file.Close()
+	err := c.file.Close()
+	if c.seg != nil {
+		c.in, c.out = nil, nil
+		err = errors.Join(err, c.seg.close())
+	}
+	return err
 }
 
 type connJSON struct {
@@ -251,6 +443,8 @@ type connJSON struct {
 	FD   int    `json:"fd"`
 	R    bool   `json:"r"`
 	W    bool   `json:"w"`
+	Seg  *int   `json:"seg,omitempty"` // a duplex pipe's segment
+	Side int    `json:"side,omitempty"`
 }
 
 // MarshalJSON encodes the Conn for a child being started; it fails in any
@@ -262,7 +456,15 @@ func (c *Conn) MarshalJSON() ([]byte, error) {
 	if c.closed {
 		return nil, errConnClose
 	}
-	return json.Marshal(connJSON{Type: "conn", FD: passFile(c.file), R: c.readable, W: c.writable})
+	j := connJSON{Type: "conn", FD: passFile(c.file), R: c.readable, W: c.writable}
+	if c.seg != nil {
+		seg := passFile(c.seg.file)
+		j.Seg = &seg
+		if c.out == &at[connState](c.seg).dir[1] {
+			j.Side = 1
+		}
+	}
+	return json.Marshal(j)
 }
 
 // UnmarshalJSON takes, in a child, the Conn its parent passed.
@@ -279,5 +481,12 @@ func (c *Conn) UnmarshalJSON(data []byte) error {
 		return fmt.Errorf("mp: no inherited file %d: a Conn is only passed as the argument of a process", j.FD)
 	}
 	c.file, c.fd, c.readable, c.writable = f, int(f.Fd()), j.R, j.W
+	if j.Seg != nil {
+		seg, err := inheritedSegment(*j.Seg)
+		if err != nil {
+			return err
+		}
+		c.attach(seg, j.Side)
+	}
 	return nil
 }

@@ -88,13 +88,24 @@ func (w *waiter) stop() {
 // sleep sleeps on word while it holds val. It returns false, without
 // sleeping, once the context has ended: never before its deadline.
 func (w *waiter) sleep(word *atomic.Uint32, val uint32) bool {
+	return w.sleepMax(word, val, -1)
+}
+
+// sleepMax is sleep for at most limit, if limit is not negative: waiters
+// that must look at something else from time to time (whether a lock's
+// holder is still alive) wake up by themselves.
+func (w *waiter) sleepMax(word *atomic.Uint32, val uint32, limit time.Duration) bool {
 	if w.ctx.Err() != nil {
 		return false
 	}
-	timeout := time.Duration(-1)
+	timeout := limit
 	if w.timed {
-		if timeout = time.Until(w.deadline); timeout <= 0 {
+		left := time.Until(w.deadline)
+		if left <= 0 {
 			return false
+		}
+		if timeout < 0 || left < timeout {
+			timeout = left
 		}
 	}
 	if w.ctx.Done() != nil && (timeout < 0 || timeout > cancelSlice) {

@@ -3,6 +3,9 @@ package mp_test
 import (
 	"context"
 	"encoding/binary"
+	"os/exec"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mpconform/mpconform/impl/mp"
@@ -17,6 +20,7 @@ type queueBenchArg struct {
 	Go   *mp.Event
 	N    int
 	Sink bool // get N instead of putting N
+	Into bool // get with GetBytesInto, into one buffer
 }
 
 // queueWorker waits for Go, then puts N small ints (8 bytes each) on Q, or
@@ -25,9 +29,16 @@ var queueWorker = mp.Register("bench.queue", func(a queueBenchArg) error {
 	ctx := context.Background()
 	a.Go.Wait(ctx)
 	var b [8]byte
+	buf := make([]byte, 64)
 	for k := range a.N {
 		if a.Sink {
-			if _, err := a.Q.GetBytes(ctx); err != nil {
+			var err error
+			if a.Into {
+				buf, err = a.Q.GetBytesInto(ctx, buf)
+			} else {
+				_, err = a.Q.GetBytes(ctx)
+			}
+			if err != nil {
 				return err
 			}
 			continue
@@ -42,7 +53,9 @@ var queueWorker = mp.Register("bench.queue", func(a queueBenchArg) error {
 
 // benchQueue moves b.N small ints from producers to consumers through one
 // queue, each in its own process; with one consumer, this process is it.
-func benchQueue(b *testing.B, producers, consumers int) {
+// With into, consumers get with GetBytesInto (no allocation) instead of
+// GetBytes.
+func benchQueue(b *testing.B, producers, consumers int, into bool) {
 	q := newQueue(b, 0)
 	ev, err := mp.NewEvent()
 	if err != nil {
@@ -57,7 +70,7 @@ func benchQueue(b *testing.B, producers, consumers int) {
 	}
 	if consumers > 1 {
 		for range consumers {
-			ps = append(ps, mp.New(queueWorker, queueBenchArg{Q: q, Go: ev, N: n / consumers, Sink: true}))
+			ps = append(ps, mp.New(queueWorker, queueBenchArg{Q: q, Go: ev, N: n / consumers, Sink: true, Into: into}))
 		}
 	}
 	for _, p := range ps {
@@ -69,8 +82,15 @@ func benchQueue(b *testing.B, producers, consumers int) {
 	b.ResetTimer()
 	ev.Set()
 	if consumers == 1 {
+		buf := make([]byte, 64)
 		for range n {
-			if _, err := q.GetBytes(ctx); err != nil {
+			var err error
+			if into {
+				buf, err = q.GetBytesInto(ctx, buf)
+			} else {
+				_, err = q.GetBytes(ctx)
+			}
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -87,8 +107,9 @@ func benchQueue(b *testing.B, producers, consumers int) {
 }
 
 func BenchmarkQueue(b *testing.B) {
-	b.Run("1to1", func(b *testing.B) { benchQueue(b, 1, 1) })
-	b.Run("2to2", func(b *testing.B) { benchQueue(b, 2, 2) })
+	b.Run("1to1", func(b *testing.B) { benchQueue(b, 1, 1, false) })
+	b.Run("2to2", func(b *testing.B) { benchQueue(b, 2, 2, false) })
+	b.Run("1to1-into", func(b *testing.B) { benchQueue(b, 1, 1, true) })
 }
 
 // BenchmarkPipeRoundTrip sends a small message to a child that sends it
@@ -207,11 +228,60 @@ if __name__ == "__main__":
 func BenchmarkQueueCPython(b *testing.B) {
 	for _, c := range []struct{ name, p, c string }{{"1to1", "1", "1"}, {"2to2", "2", "2"}} {
 		b.Run(c.name, func(b *testing.B) {
-			ns := python(b, cpythonQueue, c.p, c.c)
+			ns := pythonAtLeast(b, 50000, cpythonQueue, c.p, c.c)
 			b.ReportMetric(1e9/ns, "msgs/s")
 		})
 	}
 }
 
 // BenchmarkPipeRoundTripCPython is BenchmarkPipeRoundTrip on CPython.
-func BenchmarkPipeRoundTripCPython(b *testing.B) { python(b, cpythonPipe) }
+func BenchmarkPipeRoundTripCPython(b *testing.B) { pythonAtLeast(b, 20000, cpythonPipe) }
+
+// cpythonPipeStream times n 1 MiB messages sent with send_bytes to a child
+// that receives them with recv_bytes, over a simplex multiprocessing.Pipe,
+// until the child has received them all.
+const cpythonPipeStream = `
+import multiprocessing as mp, sys, time
+def sink(r, w):
+    w.close()
+    recv = r.recv_bytes
+    while True:
+        try: recv()
+        except EOFError: return
+if __name__ == "__main__":
+    ctx = mp.get_context("fork"); n = int(sys.argv[1])
+    r, w = ctx.Pipe(duplex=False)
+    p = ctx.Process(target=sink, args=(r, w)); p.start(); r.close()
+    msg = bytes(1 << 20); send = w.send_bytes
+    t0 = time.perf_counter_ns()
+    for _ in range(n): send(msg)
+    w.close(); p.join()
+    t1 = time.perf_counter_ns()
+    print((t1 - t0) / n)
+`
+
+// BenchmarkPipeStreamCPython is BenchmarkPipeStream on CPython.
+func BenchmarkPipeStreamCPython(b *testing.B) {
+	ns := pythonAtLeast(b, 500, cpythonPipeStream)
+	b.ReportMetric(float64(1<<20)/ns*1e3, "MB/s")
+}
+
+// pythonAtLeast is python for at least n ops, however small b.N: on a busy
+// machine, starting python3 can take so long that b.N stays 1, and one op
+// timed alone says little.
+func pythonAtLeast(b *testing.B, n int, script string, args ...string) float64 {
+	if _, err := exec.LookPath("python3"); err != nil {
+		b.Skip("python3 not found")
+	}
+	args = append([]string{"-c", script}, append(args, strconv.Itoa(max(b.N, n)))...)
+	out, err := exec.Command("python3", args...).Output()
+	if err != nil {
+		b.Fatalf("python3: %v", err)
+	}
+	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	if err != nil {
+		b.Fatalf("python3 printed %q", out)
+	}
+	b.ReportMetric(ns, "ns/op")
+	return ns
+}
