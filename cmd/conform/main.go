@@ -7,6 +7,13 @@
 //	conform list [--markdown]          print the behaviour catalogue
 //	conform scenario run FILE --impl DIR
 //	                                   run one scenario and print its trace
+//	conform bench --impl DIR [--vs DIR | --against-ref REF] [flags]
+//	                                   run the benchmark workloads, write
+//	                                   <out>/bench/<name>.txt, compare
+//	conform compare OLD NEW            gate: exit 1 on a significant regression
+//
+// run and bench also write <out>/index.html: the behaviour × implementation
+// matrix and the benchmark charts of every report under <out>.
 package main
 
 import (
@@ -30,6 +37,9 @@ const usage = `usage:
               [--time-scale X] [--out DIR] [--repeat N] [--update-expectations]
   conform list [--markdown]
   conform scenario run FILE --impl DIR [--time-scale X] [--no-validate] [-v]
+  conform bench --impl DIR [--vs DIR | --against-ref GITREF] [--count N] [--time T]
+                [--filter RE] [--out DIR] [--max-regression PCT] [--alpha A]
+  conform compare OLD NEW [--max-regression PCT] [--alpha A]
 `
 
 // errUsage is a command-line mistake: the message is printed with the usage.
@@ -65,6 +75,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return runCmd(args[1:], stdout, stderr)
 	case "list":
 		return listCmd(args[1:], stdout)
+	case "bench":
+		return benchCmd(args[1:], stdout, stderr)
+	case "compare":
+		return compareCmd(args[1:], stdout)
 	case "scenario":
 		if len(args) < 2 || args[1] != "run" {
 			return fmt.Errorf("%w: scenario needs the subcommand run", errUsage)

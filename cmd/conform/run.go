@@ -184,6 +184,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Table(stdout)
 	fmt.Fprintf(stdout, "reports: %s/{results.json,junit.xml,summary.md}\n", dir)
+	if err := writeIndex(*out, stdout); err != nil {
+		return err
+	}
 	if *update {
 		if err := updateExpectations(im, exp, res); err != nil {
 			return err
