@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	_ "github.com/mpconform/mpconform/suites/daemon"
+	_ "github.com/mpconform/mpconform/suites/manager"
 	_ "github.com/mpconform/mpconform/suites/pipe"
 	_ "github.com/mpconform/mpconform/suites/process"
 	_ "github.com/mpconform/mpconform/suites/queue"

@@ -32,6 +32,7 @@ var progress struct {
 	done     int
 	outcomes []report.Outcome
 	traces   map[string]string // behaviour ID -> rendered trace of its failing run
+	visuals  map[string]string // behaviour ID -> HTML page that explains its failure
 }
 
 var (
@@ -69,8 +70,11 @@ func record(r SpecReport) {
 	default:
 		o.Failure = strings.TrimSpace(r.Failure.Message) + "\n  at " + r.Failure.Location.String()
 		for _, e := range r.ReportEntries {
-			if e.Name == "trace" {
+			switch e.Name {
+			case "trace":
 				progress.traces[id.ID] = e.StringRepresentation()
+			case suite.VisualisationEntry:
+				progress.visuals[id.ID] = e.StringRepresentation()
 			}
 		}
 	}
@@ -162,7 +166,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stderr, "conform: %s %s (%s), features %s\n", im.Hello.Name, im.Hello.Version, im.Hello.Language, strings.Join(im.Hello.Features, ", "))
 
 	suite.Configure(suite.Config{Impl: im, TimeScale: *scale})
-	progress.out, progress.tty, progress.traces = stderr, tty, map[string]string{}
+	progress.out, progress.tty, progress.traces, progress.visuals = stderr, tty, map[string]string{}, map[string]string{}
 	started := time.Now()
 	runSpecs(expr)
 	if tty {
@@ -234,25 +238,37 @@ func expectationsPath(im *runner.Manifest) string {
 	return p
 }
 
-// writeTraces saves each failing behaviour's trace next to the results.
+// writeTraces saves each failing behaviour's trace next to the results, and
+// the page that explains it when its spec attached one.
 func writeTraces(dir string, res *report.Results) error {
 	tdir := filepath.Join(dir, "traces")
 	if err := os.RemoveAll(tdir); err != nil {
 		return err
 	}
 	for i, b := range res.Behaviours {
-		t, ok := progress.traces[b.ID]
-		if !ok || b.Status == report.Pass {
+		if b.Status == report.Pass {
 			continue
 		}
-		if err := os.MkdirAll(tdir, 0o755); err != nil {
-			return err
+		for _, f := range []struct {
+			content string
+			ext     string
+			field   *string
+		}{
+			{progress.traces[b.ID], ".txt", &res.Behaviours[i].Trace},
+			{progress.visuals[b.ID], ".html", &res.Behaviours[i].Visualisation},
+		} {
+			if f.content == "" {
+				continue
+			}
+			if err := os.MkdirAll(tdir, 0o755); err != nil {
+				return err
+			}
+			name := filepath.Join("traces", b.ID+f.ext)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(f.content), 0o644); err != nil {
+				return err
+			}
+			*f.field = name
 		}
-		name := filepath.Join("traces", b.ID+".txt")
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(t), 0o644); err != nil {
-			return err
-		}
-		res.Behaviours[i].Trace = name
 	}
 	return nil
 }

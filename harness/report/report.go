@@ -102,6 +102,9 @@ type Behaviour struct {
 	Trace      string `json:"trace,omitempty"`            // file with the failing run's trace, relative to results.json
 	Unrecorded bool   `json:"unrecorded_flake,omitempty"` // its verdict changed between runs, and expectations.json does not say it may
 	Figures    string `json:"figures,omitempty"`          // what its specs measured (peak memory, ...)
+	// Visualisation is the file with the HTML page that explains the failure
+	// (porcupine's view of a history), relative to results.json.
+	Visualisation string `json:"visualisation,omitempty"`
 }
 
 // Results is a whole run for one implementation.
@@ -275,6 +278,9 @@ func (r *Results) Markdown(w io.Writer) {
 		msg := strings.ReplaceAll(firstLine(b.Message), "|", `\|`)
 		if b.Trace != "" {
 			msg += fmt.Sprintf(" ([trace](%s))", b.Trace)
+		}
+		if b.Visualisation != "" {
+			msg += fmt.Sprintf(" ([visualisation](%s))", b.Visualisation)
 		}
 		if b.Figures != "" {
 			msg = strings.TrimSpace(msg + " " + strings.ReplaceAll(b.Figures, "|", `\|`))

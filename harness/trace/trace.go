@@ -241,6 +241,18 @@ func Lookup(v any, key any) any {
 	return nil
 }
 
+// JSON returns a trace value as compact JSON text, types kept: 2, 2.0 and
+// "2" read differently, so the text can compare values and key maps.
+func JSON(v any) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return fmt.Sprint(v)
+	}
+	return strings.TrimSpace(b.String())
+}
+
 // Int returns v as an int64 when it is a JSON integer.
 func Int(v any) (int64, bool) {
 	n, ok := v.(json.Number)

@@ -113,6 +113,17 @@ func Figures(format string, args ...any) {
 	AddReportEntry(FiguresEntry, fmt.Sprintf(format, args...))
 }
 
+// VisualisationEntry names the report entry that holds an HTML page explaining
+// a failure (porcupine's view of a history); conform saves it beside the
+// failure's trace, as traces/<behaviour>.html.
+const VisualisationEntry = "visualisation"
+
+// Attach adds content to the spec's report under name, shown only when the
+// spec fails.
+func Attach(name, content string) {
+	AddReportEntry(name, content, ReportEntryVisibilityFailureOrVerbose)
+}
+
 // Unsupported prefixes the skip message of a spec whose feature the driver lacks.
 const Unsupported = "unsupported: the driver does not list feature "
 
