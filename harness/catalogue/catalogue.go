@@ -31,6 +31,11 @@ type Behaviour struct {
 	Rule     string   // one line: what must hold
 	Source   string   // where the rule comes from
 	Features []string // driver features (op families) the specs need
+
+	// Guarantee, for a robust behaviour, states precisely what the reference
+	// implementation promises beyond the rule (what survives, what is lost);
+	// docs/behaviours.md prints it.
+	Guarantee string
 }
 
 // Area is the part of the ID before the first dot.
@@ -101,6 +106,17 @@ func Markdown() string {
 			}
 			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", x.ID, cell(x.Rule), cell(x.Source), strings.Join(x.Features, ", "))
 		}
+	}
+	first := true
+	for _, x := range All() {
+		if x.Guarantee == "" {
+			continue
+		}
+		if first {
+			b.WriteString("\n## What the reference implementation guarantees\n")
+			first = false
+		}
+		fmt.Fprintf(&b, "\n### `%s`\n\n%s\n", x.ID, x.Guarantee)
 	}
 	return b.String()
 }
