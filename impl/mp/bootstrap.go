@@ -107,7 +107,7 @@ func readBootstrap() (bootstrap, error) {
 	if len(data) == 0 {
 		return b, errUnusedSpare
 	}
-	if err := json.Unmarshal(data, &b); err != nil {
+	if b, err = decodeBootstrap(data); err != nil {
 		return b, err
 	}
 	for i := range b.Files {
@@ -116,6 +116,26 @@ func readBootstrap() (bootstrap, error) {
 		// this child's own children.
 		syscall.CloseOnExec(fd)
 		inherited = append(inherited, os.NewFile(uintptr(fd), fmt.Sprintf("mp-inherited-%d", i)))
+	}
+	return b, nil
+}
+
+// maxFiles bounds the files a bootstrap may announce: far more than any
+// argument passes, far fewer than a corrupt count could make a child loop on.
+const maxFiles = 1 << 16
+
+// decodeBootstrap parses a bootstrap message: a JSON object whose Files
+// count is sane.
+func decodeBootstrap(data []byte) (bootstrap, error) {
+	var b bootstrap
+	if err := json.Unmarshal(data, &b); err != nil {
+		return b, fmt.Errorf("bootstrap message: %v", err)
+	}
+	if b.Files < 0 || b.Files > maxFiles {
+		return b, fmt.Errorf("bootstrap message: %d inherited files", b.Files)
+	}
+	if b.Target == "" {
+		return b, errors.New("bootstrap message: no target")
 	}
 	return b, nil
 }
