@@ -25,12 +25,12 @@ var (
 		ID: "manager.final-state", Profile: catalogue.Core, Features: []string{"process", "manager"},
 		Rule: "ten processes writing one managed dict and list leave d = {0..9: '1', '2': 2, 0.25: None} " +
 			"and l = [0..4] followed by a permutation of 0..9",
-		Source: "tutorial, program 6 (Manager); CPython docs: 'Sharing state between processes', Server process",
+		Source: "tutorial, program 7 (Manager); CPython docs: 'Sharing state between processes', Server process",
 	})
 	typedKeys = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.typed-keys", Profile: catalogue.Core, Features: []string{"process", "manager"},
 		Rule:   "the keys 2, '2' and 0.25 of a managed dict stay distinct keys of their own types, and None is a value",
-		Source: "tutorial, program 6; CPython docs: Manager.dict",
+		Source: "tutorial, program 7; CPython docs: Manager.dict",
 	})
 	linearizable = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.linearizable", Profile: catalogue.Extended, Features: []string{"process", "manager"},

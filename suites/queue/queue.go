@@ -77,6 +77,17 @@ var (
 		Rule: "a process SIGKILLed while it waits on a Queue (get or put) or works on it neither deadlocks the queue " +
 			"nor makes it lose, duplicate or corrupt the items of the processes that remain",
 		Source: "issue 4; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
+		Guarantee: "A process killed at any point of a put or a get, SIGKILL included, neither deadlocks the queue nor makes it " +
+			"lose or duplicate any message but the one it was putting or getting: the put and get locks record their holder's " +
+			"pid and start time, and a process that has waited 20 ms for a lock whose holder has died takes it over and repairs " +
+			"what the holder left half-done. A message whose put is killed is delivered whole, exactly once, if the put had " +
+			"published it (one atomic store, after the copy), and never otherwise; a message longer than the ring that had begun " +
+			"to stream through it is cut short and discarded by its getter. A message whose get is killed stays in the queue for " +
+			"the next get, unless the get had freed it (one atomic store, after the copy) or, for a message longer than the ring, " +
+			"part of it: then it counts as delivered, to the dead process. qsize, maxsize and a JoinableQueue's count of " +
+			"unfinished tasks stay consistent with the messages in the queue. put_nowait and get_nowait do not wait for a repair: " +
+			"they fail with Full or Empty until a call of their process finds the same dead holder 20 ms after a first one did, " +
+			"and takes the lock over. A holder that is alive but stopped (SIGSTOP) is waited for.",
 	})
 	stress = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.stress", Profile: catalogue.Robust, Features: []string{"process", "queue", "bulk"},
