@@ -240,12 +240,21 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	mark := fmt.Sprintf("MPCONFORM_RUN=%d.%d", os.Getpid(), runs.Add(1))
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, mark)
 	cmd.Stdin = bytes.NewReader(scenario)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	// Output goes to files, not pipes: processes that outlive the driver
+	// keep them open, and a pipe would make Wait wait for them (or, closed,
+	// kill them with SIGPIPE before the sweep could see them).
+	stdout, err := os.Create(filepath.Join(dir, "stdout"))
+	if err != nil {
+		return nil, err
+	}
+	defer stdout.Close()
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
+	if err != nil {
+		return nil, err
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// Children that outlive the driver inherit its stdout and stderr; without
-	// a WaitDelay, Wait would wait for them as long as they hold those open.
-	cmd.WaitDelay = o.Grace / 2
 	adoptOrphans()
 
 	start := time.Now()
@@ -270,13 +279,9 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		<-done
 		runErr = ctx.Err()
 	}
-	res := &Result{
-		Exit:     exitStatus(cmd.ProcessState),
-		Stdout:   stdout.Bytes(),
-		Stderr:   stderr.Bytes(),
-		Duration: time.Since(start),
-	}
+	res := &Result{Exit: exitStatus(cmd.ProcessState), Duration: time.Since(start)}
 	res.Leaks = sweep(pgid, mark, o.Grace)
+	res.Stdout, res.Stderr = readAll(stdout), readAll(stderr)
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
 		for _, e := range left {
 			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))
@@ -297,6 +302,12 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		runErr = &DriverError{Impl: im.Name, Exit: res.Exit, Reason: lastLine(res.Stderr)}
 	}
 	return res, runErr
+}
+
+// readAll reads what was written to f; nil when it cannot.
+func readAll(f *os.File) []byte {
+	data, _ := os.ReadFile(f.Name())
+	return data
 }
 
 // shm returns the names in /dev/shm.
