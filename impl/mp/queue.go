@@ -49,8 +49,9 @@ import (
 // PutNowait fails with ErrFull) only while the ring (ringSize bytes) is full
 // of messages nobody gets. JoinThread and CancelJoinThread therefore have
 // nothing to wait for or cancel: they are no-ops. Close marks this
-// process's handle closed: a later Put or Get on it fails with ErrClosed;
-// other processes are not affected.
+// process's handle closed: a later Put or Get on it fails with ErrClosed,
+// and the handle's memory and descriptor are released once the calls in
+// progress in this process return; other processes are not affected.
 //
 // Crashes. A process killed at any point of a put or a get, SIGKILL
 // included, neither deadlocks the queue nor makes it lose or duplicate any
@@ -78,6 +79,10 @@ type Queue struct {
 	info             uint64 // this process as a lock's holder: see ownerInfo
 	putSeen, getSeen heldSince
 	closed           atomic.Bool
+	// refs counts the handle (until Close) and the calls in progress; the
+	// last to go releases the segment.
+	refs    atomic.Int64
+	release sync.Once
 }
 
 // ringSize is the size of a queue's ring; pages that are never used take no
@@ -170,6 +175,7 @@ func (q *Queue) init(maxsize int, joinable bool) error {
 }
 
 func (q *Queue) attach(seg *segment) {
+	q.refs.Store(1)
 	q.seg = seg
 	q.s = at[queueState](seg)
 	q.ring = seg.mem[segmentSize:]
@@ -190,9 +196,10 @@ var queueHook func(point string)
 // PutBytes puts the message b, waiting while the queue is full until ctx
 // ends: then it fails with ErrFull.
 func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
-	if q.closed.Load() {
+	if !q.enter() {
 		return fmt.Errorf("%w: put on a closed queue", ErrClosed)
 	}
+	defer q.leave()
 	s := q.s
 	// The whole message (or for a long one, as much of it as the ring holds)
 	// must fit before it is begun: after that the put completes whatever ctx
@@ -485,9 +492,10 @@ func (q *Queue) GetBytesInto(ctx context.Context, buf []byte) ([]byte, error) {
 }
 
 func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, error) {
-	if q.closed.Load() {
+	if !q.enter() {
 		return nil, fmt.Errorf("%w: get on a closed queue", ErrClosed)
 	}
+	defer q.leave()
 	s := q.s
 	for {
 		// As PutBytes, wait for a message without the get lock.
@@ -669,11 +677,15 @@ func (q *Queue) PutNowait(v any) error { return q.Put(canceled, v) }
 func (q *Queue) GetNowait(v any) error { return q.Get(canceled, v) }
 
 // Qsize returns the number of messages in the queue (approximately, while
-// others put and get).
+// others put and get); 0 once this handle is closed.
 func (q *Queue) Qsize() int { return int(q.count()) }
 
 // count is puts - gets; gets is read first, so that it never passes puts.
 func (q *Queue) count() uint64 {
+	if !q.enter() {
+		return 0
+	}
+	defer q.leave()
 	hp := q.s.headp.Load()
 	return q.countAt(hp, q.s.tailp.Load())
 }
@@ -687,18 +699,45 @@ func (q *Queue) Empty() bool { return q.count() == 0 }
 
 // Full reports whether the queue holds maxsize messages (approximately).
 func (q *Queue) Full() bool {
-	return q.s.maxsize != 0 && q.count() >= uint64(q.s.maxsize)
+	bound := q.Maxsize()
+	return bound != 0 && q.count() >= uint64(bound)
 }
 
-// Maxsize returns the queue's bound, 0 when unbounded.
-func (q *Queue) Maxsize() int { return int(q.s.maxsize) }
+// Maxsize returns the queue's bound, 0 when unbounded (or closed).
+func (q *Queue) Maxsize() int {
+	if !q.enter() {
+		return 0
+	}
+	defer q.leave()
+	return int(q.s.maxsize)
+}
 
-// Close marks this process's handle closed: later Puts and Gets on it fail
-// with ErrClosed. The shared memory stays mapped until the process exits,
-// so that a call still waiting in another goroutine stays safe.
+// Close marks this process's handle closed: later calls on it fail with
+// ErrClosed. Its shared memory and descriptor are released as soon as the
+// calls still in progress in other goroutines return.
 func (q *Queue) Close() error {
-	q.closed.Store(true)
+	if !q.closed.Swap(true) {
+		q.leave()
+	}
 	return nil
+}
+
+// enter counts a call in, unless the handle is closed.
+func (q *Queue) enter() bool {
+	q.refs.Add(1)
+	if q.closed.Load() {
+		q.leave()
+		return false
+	}
+	return true
+}
+
+// leave counts a call (or, from Close, the handle) out; the last one
+// releases the segment.
+func (q *Queue) leave() {
+	if q.refs.Add(-1) == 0 {
+		q.release.Do(func() { q.seg.close() })
+	}
 }
 
 // JoinThread is a no-op: a put has written its message when it returns,
@@ -872,7 +911,13 @@ func alive(pid uint32, info uint64) bool {
 
 // MarshalJSON encodes the queue for a child being started; it fails in any
 // other use.
-func (q *Queue) MarshalJSON() ([]byte, error) { return marshalSegment("queue", q.seg, nil) }
+func (q *Queue) MarshalJSON() ([]byte, error) {
+	if !q.enter() {
+		return nil, fmt.Errorf("%w: passing a closed queue", ErrClosed)
+	}
+	defer q.leave()
+	return marshalSegment("queue", q.seg, nil)
+}
 
 // UnmarshalJSON maps, in a child, the queue its parent passed.
 func (q *Queue) UnmarshalJSON(data []byte) error {
@@ -910,6 +955,10 @@ func (q *Queue) unfinishedWord() *atomic.Uint32 {
 // TaskDone tells that a message got from the queue has been processed. It
 // fails with ErrValue when called more times than messages were put.
 func (q *JoinableQueue) TaskDone() error {
+	if !q.enter() {
+		return fmt.Errorf("%w: task_done on a closed queue", ErrClosed)
+	}
+	defer q.leave()
 	s := q.s
 	for {
 		u := s.unfinished.Load()
@@ -926,8 +975,12 @@ func (q *JoinableQueue) TaskDone() error {
 }
 
 // Join waits until every message put has had its TaskDone, or ctx ends: it
-// reports whether they had.
+// reports whether they had (false on a closed handle).
 func (q *JoinableQueue) Join(ctx context.Context) bool {
+	if !q.enter() {
+		return false
+	}
+	defer q.leave()
 	s := q.s
 	word := q.unfinishedWord()
 	w := newWaiter(ctx, word)
