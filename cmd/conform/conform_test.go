@@ -1,123 +1,24 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mpconform/mpconform/harness/catalogue"
+	"github.com/mpconform/mpconform/harness/conformtest"
 )
 
-// conform is the command built once for these tests: each run of the suites needs a
-// process of its own (Ginkgo runs specs once per process).
-var conform string
+// The end-to-end tests of each implementation live beside it (impl/,
+// fixtures/impls/...); these test the command itself.
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "mpconform-cmd-")
-	if err != nil {
-		panic(err)
-	}
-	conform = filepath.Join(dir, "conform")
-	if out, err := exec.Command("go", "build", "-o", conform, ".").CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		panic(string(out))
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { conformtest.Main(m) }
 
-// run runs conform from the module root and returns its exit code and output.
-func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	cmd := exec.Command(conform, args...)
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CI=true")
-	var o, e strings.Builder
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		return ee.ExitCode(), o.String(), e.String()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return 0, o.String(), e.String()
-}
-
-type results struct {
-	Behaviours []struct {
-		ID, Profile, Status, Message string
-		Unexpected                   bool `json:"unexpected_pass"`
-	} `json:"behaviours"`
-}
-
-func load(t *testing.T, path string) results {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r results
-	if err := json.Unmarshal(data, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// statuses runs the suites on impl (optionally filtered) and returns each
-// behaviour's status.
-func statuses(t *testing.T, impl string, extra ...string) (int, map[string]string, string) {
-	t.Helper()
-	out := t.TempDir()
-	code, stdout, stderr := run(t, append([]string{"run", "--impl", impl, "--out", out}, extra...)...)
-	files, _ := filepath.Glob(filepath.Join(out, "*", "results.json"))
-	if len(files) != 1 {
-		t.Fatalf("conform run --impl %s wrote %d results (exit %d)\n%s\n%s", impl, len(files), code, stdout, stderr)
-	}
-	got := map[string]string{}
-	for _, b := range load(t, files[0]).Behaviours {
-		got[b.ID] = b.Status
-		if b.Unexpected {
-			got[b.ID] = "unexpected-pass"
-		}
-	}
-	return code, got, stdout + stderr
-}
-
-// TestImplementations is the acceptance run: the reference passes everything and
-// CPython, under each start method, passes or records a reasoned xfail.
-func TestImplementations(t *testing.T) {
-	// Behaviours too slow to check on every test run, by implementation.
-	slow := map[string][]string{
-		"./fixtures/impls/cpython/spawn": {"process.many"}, // 1 200 spawned interpreters: minutes
-	}
-	for _, impl := range []string{"./impl", "./fixtures/impls/cpython", "./fixtures/impls/cpython/spawn", "./fixtures/impls/cpython/forkserver"} {
-		t.Run(impl, func(t *testing.T) {
-			var extra []string
-			if ids := slow[impl]; len(ids) > 0 {
-				extra = []string{"--label-filter", "!" + strings.Join(ids, " && !")}
-			}
-			code, got, out := statuses(t, impl, extra...)
-			for _, b := range catalogue.All() {
-				s, ok := got[b.ID]
-				switch {
-				case slices.Contains(slow[impl], b.ID):
-				case !ok:
-					t.Errorf("%s: not run", b.ID)
-				case s != "pass" && (impl == "./impl" || s != "xfail"):
-					t.Errorf("%s: %s", b.ID, s)
-				}
-			}
-			if code != 0 {
-				t.Errorf("exit %d\n%s", code, out)
-			}
-		})
-	}
-}
+var (
+	run  = conformtest.Run
+	load = conformtest.Load
+)
 
 // TestMalformedScenario: each driver refuses an unknown op, a field of the
 // wrong type and a value too large to be one with exit 2 and one line that
@@ -187,47 +88,6 @@ func TestBehavioursDoc(t *testing.T) {
 	}
 	if string(doc) != catalogue.Markdown() {
 		t.Error("docs/behaviours.md is out of date: go run ./cmd/conform list --markdown > docs/behaviours.md")
-	}
-}
-
-// TestMutants proves that specs can fail: each mutant breaks one behaviour, and
-// that behaviour's specs must fail on it (they pass on the reference, as
-// TestImplementations shows). Every behaviour must have a mutant.
-func TestMutants(t *testing.T) {
-	data, err := os.ReadFile("../../fixtures/impls/mutants/mutants.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Mutants map[string]struct{ Breaks []string } `json:"mutants"`
-	}
-	if err := json.Unmarshal(data, &m); err != nil {
-		t.Fatal(err)
-	}
-	covered := map[string]bool{}
-	for name, mu := range m.Mutants {
-		for _, id := range mu.Breaks {
-			covered[id] = true
-			if catalogue.Get(id) == nil {
-				t.Errorf("mutants.json: %s breaks %s, which is not in the catalogue", name, id)
-			}
-		}
-		t.Run(name, func(t *testing.T) {
-			code, got, out := statuses(t, "./fixtures/impls/mutants/"+name, "--label-filter", strings.Join(mu.Breaks, " || "))
-			for _, id := range mu.Breaks {
-				if got[id] != "fail" {
-					t.Errorf("%s on mutant %s: %q, want fail", id, name, got[id])
-				}
-			}
-			if code == 0 {
-				t.Errorf("conform exited 0 on a failing mutant\n%s", out)
-			}
-		})
-	}
-	for _, b := range catalogue.All() {
-		if !covered[b.ID] {
-			t.Errorf("%s has no mutant in fixtures/impls/mutants/mutants.json", b.ID)
-		}
 	}
 }
 

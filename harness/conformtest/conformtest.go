@@ -1,0 +1,174 @@
+// Package conformtest runs the conform command from Go tests: each
+// implementation directory's test (impl/, fixtures/impls/...) runs the suites
+// against that implementation, so that `go test ./...` checks every one of
+// them, each package within its own time limit.
+//
+// Main builds conform once per test binary; Run and Statuses run it from the
+// module root, with CI set so that progress comes as plain lines.
+package conformtest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var (
+	conform string // the built command
+	root    string // the module root, where conform runs
+)
+
+// Main builds conform, runs the tests and removes the build; call it from
+// TestMain.
+func Main(m *testing.M) {
+	os.Exit(func() int {
+		var err error
+		if root, err = moduleRoot(); err != nil {
+			fmt.Fprintln(os.Stderr, "conformtest:", err)
+			return 1
+		}
+		dir, err := os.MkdirTemp("", "mpconform-conform-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "conformtest:", err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		conform = filepath.Join(dir, "conform")
+		build := exec.Command("go", "build", "-o", conform, "./cmd/conform")
+		build.Dir = root
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "conformtest: building conform: %v\n%s", err, out)
+			return 1
+		}
+		return m.Run()
+	}())
+}
+
+func moduleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Root is the module root: paths given to Run are relative to it.
+func Root() string { return root }
+
+// Run runs conform with args from the module root and returns its exit code
+// and output.
+func Run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	cmd := exec.Command(conform, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CI=true")
+	var o, e strings.Builder
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode(), o.String(), e.String()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return 0, o.String(), e.String()
+}
+
+// Results is what the tests read of a results.json.
+type Results struct {
+	Behaviours []struct {
+		ID, Profile, Status, Message string
+		Unexpected                   bool `json:"unexpected_pass"`
+	} `json:"behaviours"`
+}
+
+// Load reads a results.json.
+func Load(t *testing.T, path string) Results {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r Results
+	if err := json.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Statuses runs the suites on impl (a directory relative to the module root)
+// with extra flags and returns conform's exit code, each behaviour's status
+// ("unexpected-pass" for an xfail that passed) and conform's output.
+func Statuses(t *testing.T, impl string, extra ...string) (int, map[string]string, string) {
+	t.Helper()
+	out := t.TempDir()
+	code, stdout, stderr := Run(t, append([]string{"run", "--impl", impl, "--out", out}, extra...)...)
+	files, _ := filepath.Glob(filepath.Join(out, "*", "results.json"))
+	if len(files) != 1 {
+		t.Fatalf("conform run --impl %s wrote %d results (exit %d)\n%s\n%s", impl, len(files), code, stdout, stderr)
+	}
+	got := map[string]string{}
+	for _, b := range Load(t, files[0]).Behaviours {
+		got[b.ID] = b.Status
+		if b.Unexpected {
+			got[b.ID] = "unexpected-pass"
+		}
+	}
+	return code, got, stdout + stderr
+}
+
+// IDs lists every behaviour of the catalogue, as conform list prints them.
+func IDs(t *testing.T) []string {
+	t.Helper()
+	code, stdout, stderr := Run(t, "list")
+	if code != 0 {
+		t.Fatalf("conform list: exit %d: %s", code, stderr)
+	}
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.Contains(f[0], ".") {
+			ids = append(ids, f[0])
+		}
+	}
+	return ids
+}
+
+// Conforms runs every behaviour but skip on impl and requires each to pass,
+// or, when xfail is allowed, to fail as its expectations.json records; and
+// conform to exit 0.
+func Conforms(t *testing.T, impl string, xfail bool, skip ...string) {
+	t.Helper()
+	var extra []string
+	if len(skip) > 0 {
+		extra = []string{"--label-filter", "!" + strings.Join(skip, " && !")}
+	}
+	code, got, out := Statuses(t, impl, extra...)
+	for _, id := range IDs(t) {
+		s, ok := got[id]
+		switch {
+		case slices.Contains(skip, id):
+		case !ok:
+			t.Errorf("%s: not run", id)
+		case s != "pass" && (!xfail || s != "xfail"):
+			t.Errorf("%s: %s", id, s)
+		}
+	}
+	if code != 0 {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+}
