@@ -27,6 +27,7 @@ import (
 	_ "github.com/mpconform/mpconform/suites/daemon"
 	_ "github.com/mpconform/mpconform/suites/manager"
 	_ "github.com/mpconform/mpconform/suites/pipe"
+	_ "github.com/mpconform/mpconform/suites/pool"
 	_ "github.com/mpconform/mpconform/suites/process"
 	_ "github.com/mpconform/mpconform/suites/queue"
 	_ "github.com/mpconform/mpconform/suites/synchronize"
