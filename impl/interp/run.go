@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"syscall"
+	"strings"
 
 	"github.com/mpconform/mpconform/impl/mp"
 )
@@ -226,11 +226,21 @@ func runProgram(sc *scenario, prog *program, args []any, dir string, resources m
 	return code
 }
 
-// maxRSS is this process's peak resident set size in KiB, for process.end.
+// maxRSS is this process's peak resident set size in KiB, for process.end:
+// VmHWM, the peak of its current address space. (getrusage's ru_maxrss is
+// kept across execve, so it would count the memory of whatever ran this
+// driver.)
 func maxRSS() int64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
 		return 0
 	}
-	return ru.Maxrss
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kib int64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kib)
+			return kib
+		}
+	}
+	return 0
 }

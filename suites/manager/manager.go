@@ -68,6 +68,12 @@ var (
 		Rule:   "a manager served on a unix or TCP address with an authkey: a process that connects with the key gets a proxy to the same dict",
 		Source: "CPython docs: 'Using a remote manager'; BaseManager(address, authkey), connect",
 	})
+	stress = catalogue.Add(catalogue.Behaviour{
+		ID: "manager.stress", Profile: catalogue.Robust, Features: []string{"process", "manager", "bulk"},
+		Rule: "16 clients each set the same 100 keys of their own, 10 then 100 times over: every set is acknowledged, " +
+			"the dict ends with exactly 1 600 keys, and no process's peak memory grows by more than half (plus 16 MiB) with the work",
+		Source: "issue 8",
+	})
 	authRefused = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.auth-refused", Profile: catalogue.Extended, Features: []string{"process", "manager", "manager.remote"},
 		Rule:   "connecting with a wrong authkey fails with AuthError, and the served objects are untouched",
@@ -335,5 +341,41 @@ var _ = Describe("manager", func() {
 		Expect(rs).To(HaveLen(1))
 		Expect(rs[0].Kind()).To(Equal("AuthError"), "%s", rs[0])
 		Expect(pairs(t.Values(suite.Main(t).Pid, "dict.copy")[0])).To(Equal(map[string]string{`"k"`: `"v"`}))
+	})
+
+	suite.Spec(stress, "16 clients × 100 keys, 10 and 100 rounds: counts and peak memory", func() {
+		peak := func(rounds int) int64 {
+			GinkgoHelper()
+			sc := New(fmt.Sprintf("manager/stress-%d", rounds)).
+				Resource("m", "manager").
+				Resource("d", "manager.dict", "manager", "m")
+			var main []Step
+			for c := range 16 {
+				name := fmt.Sprintf("client%d", c)
+				sc.Program(name, []string{"d"}, Repeat(rounds, "", On("dict.set_many", "d", "n", 100, "start", c*1000)))
+				main = append(main, Spawn("c", name, Ref("d")))
+			}
+			t := suite.RunWithin(300_000, sc.Main(append(main, Start("c"), Join("c"), On("dict.len", "d"), On("dict.get", "d", "key", 15_099))...))
+			m := suite.Main(t).Pid
+			var sets int64
+			var most int64
+			for _, p := range t.Processes() {
+				for _, v := range t.Values(p.Pid, "dict.set_many") {
+					n, _ := trace.Int(v)
+					sets += n
+				}
+				if p.End != nil {
+					rss, _ := trace.Int(trace.Field(p.End.Value, "maxrss"))
+					most = max(most, rss)
+				}
+			}
+			Expect(sets).To(Equal(int64(16*100*rounds)), "sets acknowledged")
+			Expect(t.Values(m, "dict.len")).To(Equal([]any{trace.IntValue(1600)}), "keys in the dict")
+			Expect(t.Values(m, "dict.get")).To(Equal([]any{trace.IntValue(15_099)}), "d[15099]")
+			return most
+		}
+		small, large := peak(10), peak(100)
+		suite.Figures("peak RSS of the largest process traced: %d KiB after 16 000 sets, %d KiB after 160 000", small, large)
+		Expect(large).To(BeNumerically("<=", small*3/2+16<<10), "peak memory grew with the work (KiB)")
 	})
 })

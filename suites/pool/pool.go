@@ -100,6 +100,12 @@ var (
 		Rule:   "join before close, and apply or apply_async after close, fail with NotAllowed; result.successful before the result is ready fails with ValueError",
 		Source: "CPython docs: Pool.join ('One must call close() or terminate() before using join()'), Pool.close, AsyncResult.successful ('If the result is not ready, ValueError is raised')",
 	})
+	stress = catalogue.Add(catalogue.Behaviour{
+		ID: "pool.stress", Profile: catalogue.Robust, Features: []string{"pool"},
+		Rule: "a Pool(8) runs 10 000, then 100 000 tasks in maps of 1 000: every result comes back in order, " +
+			"and no process's peak memory grows by more than half (plus 16 MiB) with the work",
+		Source: "issue 8",
+	})
 	workerKilled = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.worker-killed", Profile: catalogue.Robust, Features: []string{"pool"},
 		Rule: "a task that kills its worker with SIGKILL fails, alone, with WorkerLost; the pool replaces the worker, " +
@@ -758,4 +764,37 @@ var _ = Describe("pool", func() {
 	}
 	suite.Spec(workerKilled, "a task SIGKILLs its worker: WorkerLost for it alone, every other task done, the worker replaced", lost("pool/worker-killed", Crash("SIGKILL")))
 	suite.Spec(workerExit, "a task exits its worker: WorkerLost for it alone, every other task done, the worker replaced", lost("pool/worker-exit", Exit(3)))
+
+	suite.Spec(stress, "Pool(8): 10 then 100 maps of 1 000 items: results and peak memory", func() {
+		peak := func(maps int) int64 {
+			GinkgoHelper()
+			t := suite.RunWithin(300_000, New(fmt.Sprintf("pool/stress-%d", maps)).
+				Resource("p", "pool", "processes", 8).
+				Program("id", []string{"x"}, Return(Param("x"))).
+				Main(Repeat(maps, "", On("pool.map", "p", "program", "id", "range", 1000)), On("pool.close", "p"), On("pool.join", "p")))
+			got := t.Done(suite.Main(t).Pid, "pool.map")
+			Expect(got).To(HaveLen(maps))
+			for _, m := range got {
+				Expect(m.OK).To(BeTrue(), "%s", m)
+				results, _ := m.Value.([]any)
+				Expect(results).To(HaveLen(1000), "results of %s", m.Step)
+				for i, r := range results {
+					if k, _ := trace.Int(r); k != int64(i) {
+						Fail(fmt.Sprintf("%s: result %d is %v", m.Step, i, r))
+					}
+				}
+			}
+			var most int64
+			for _, p := range t.Processes() {
+				if p.End != nil {
+					rss, _ := trace.Int(trace.Field(p.End.Value, "maxrss"))
+					most = max(most, rss)
+				}
+			}
+			return most
+		}
+		small, large := peak(10), peak(100)
+		suite.Figures("peak RSS of the largest process: %d KiB for 10 000 tasks, %d KiB for 100 000", small, large)
+		Expect(large).To(BeNumerically("<=", small*3/2+16<<10), "peak memory grew with the number of tasks (KiB)")
+	})
 })
