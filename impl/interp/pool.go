@@ -310,7 +310,7 @@ var poolInit = mp.Register("interp.pool.init", func(a poolInitArg) error {
 		value: map[string]any{"name": me.Name, "daemon": me.Daemon, "program": program}})
 	mp.AtWorkerExit(func() {
 		t := now()
-		r.write(record{op: "process.end", step: "pool.worker", t0: t, t1: t, value: map[string]any{"exitcode": 0}})
+		r.write(record{op: "process.end", step: "pool.worker", t0: t, t1: t, value: map[string]any{"exitcode": 0, "maxrss": maxRSS()}})
 	})
 	if prog := sc.programs[a.Initializer]; prog != nil {
 		list, _ := args.([]any)
