@@ -226,8 +226,8 @@ func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
 	if n > 1<<40 {
 		return nil, fmt.Errorf("mp: Conn: bad message length %d", n)
 	}
-	b := make([]byte, n)
-	if err := c.read(b); err != nil {
+	b, err := c.readMessage(n)
+	if err != nil {
 		if errors.Is(err, ErrEOF) {
 			err = fmt.Errorf("%w: a message was cut short", ErrEOF)
 		}
@@ -238,6 +238,25 @@ func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
 	}
 	if maxlength >= 0 && int(n) > maxlength {
 		return nil, fmt.Errorf("%w: bad message length %d (maxlength %d)", ErrValue, n, maxlength)
+	}
+	return b, nil
+}
+
+// readMessage reads a message of n bytes. Memory grows with the bytes that
+// arrive, not with what the header announces, so that a corrupt length
+// costs an error, not an allocation of up to a terabyte.
+func (c *Conn) readMessage(n uint64) ([]byte, error) {
+	const first = 1 << 20
+	b := make([]byte, min(n, first))
+	if err := c.read(b); err != nil {
+		return nil, err
+	}
+	for uint64(len(b)) < n {
+		grow := min(n-uint64(len(b)), uint64(len(b)))
+		b = append(b, make([]byte, grow)...)
+		if err := c.read(b[uint64(len(b))-grow:]); err != nil {
+			return nil, err
+		}
 	}
 	return b, nil
 }
