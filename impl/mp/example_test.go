@@ -33,3 +33,40 @@ func Example() {
 	code, _ := p.ExitCode()
 	fmt.Println(code)
 }
+
+// Tasks, like targets, are registered at package level.
+var cube = mp.RegisterTask("example.cube", func(n int) (int, error) { return n * n * n, nil })
+
+func ExampleMap() {
+	pool, err := mp.NewPool(mp.Processes(2))
+	if err != nil {
+		log.Fatal(err)
+	}
+	cubes, err := mp.Map(context.Background(), pool, cube, []int{1, 2, 3, 4})
+	if err != nil {
+		log.Fatal(err) // a *TaskError, or ErrWorkerLost if a worker died mid-task
+	}
+	fmt.Println(cubes)
+	pool.Close()
+	pool.Join(context.Background())
+	// Output: [1 8 27 64]
+}
+
+var record = mp.Register("example.record", func(d *mp.DictProxy) error {
+	return d.Set(mp.Current().Name, 1) // a request to the manager's server
+})
+
+func ExampleManager() {
+	m, err := mp.NewManager()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Shutdown()
+	d, _ := m.Dict(nil)
+	p := mp.New(record, d, mp.Name("child")) // a proxy travels to the child
+	p.Start()
+	p.Join(context.Background())
+	n, _ := d.Get("child")
+	fmt.Println(n)
+	// Output: 1
+}

@@ -638,3 +638,47 @@ func TestPoolLeftOpenAtExit(t *testing.T) {
 		}
 	}
 }
+
+// TestMillionTasksBoundedMemory queues a million tasks with Imap and takes the
+// results as they come: the pool hands tasks out as workers take them, in
+// chunks, instead of encoding a message per task up front, so the heap stays
+// within 128 bytes a task, items and result slots included (a message per
+// task would cost several times that).
+func TestMillionTasksBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million tasks")
+	}
+	p, err := mp.NewPool(mp.Processes(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { p.Terminate(); p.Join(context.Background()) }()
+	items := make([]int, 1_000_000)
+	for i := range items {
+		items[i] = i
+	}
+	results, err := mp.Imap(context.Background(), p, sq, items, mp.Chunksize(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var peak uint64
+	var ms runtime.MemStats
+	k := 0
+	for r, err := range results {
+		if err != nil || r != k*k {
+			t.Fatalf("result %d: %d, %v", k, r, err)
+		}
+		if k%100_000 == 0 {
+			runtime.ReadMemStats(&ms)
+			peak = max(peak, ms.HeapAlloc)
+		}
+		k++
+	}
+	if k != len(items) {
+		t.Fatalf("%d results for %d items", k, len(items))
+	}
+	t.Logf("peak heap %d MB for %d tasks", peak>>20, k)
+	if peak > 128*uint64(len(items)) {
+		t.Errorf("the heap reached %d MB with a million tasks queued", peak>>20)
+	}
+}
