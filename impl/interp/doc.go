@@ -32,12 +32,21 @@
 // resource types an op applies to. A barrier's action program runs in the
 // process of the party that arrives last, inside its wait.
 //
+// A manager resource starts an mp.Manager; manager.dict, manager.list,
+// manager.namespace, manager.value and manager.lock resources are proxies
+// to objects it serves, and travel to children as refs like the others;
+// manager.connect and manager.proxy bind a connection to a served manager,
+// and a proxy through it, by the step's "as" (manager.go). A pool resource
+// makes its mp.Pool when main first uses it; its workers run the scenario's
+// programs as tasks, writing task.begin and task.end around them, and
+// result.* ops act on the async results that "as" binds (pool.go).
+//
 // # Mutants
 //
 // Deliberately broken drivers, which prove that a spec can fail, reuse this
 // package and change one thing. The op table Ops, the end-of-program hook
-// AtEnd, SpawnOptions and NewResource (which makes each resource) are
-// variables for that. Change them in an init function of the mutant's main
+// AtEnd, SpawnOptions, ManagerOptions, PoolOptions and NewResource (which
+// makes each resource) are variables for that. Change them in an init function of the mutant's main
 // package: init runs in every process, before mp.Main dispatches a child, so
 // children run the same broken ops. For example, a driver whose children
 // never overlap:

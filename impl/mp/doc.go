@@ -155,7 +155,7 @@
 // Successful and optional Callbacks) run one call; Map and MapAsync run a
 // slice in chunks (CPython's default chunk size) and return the results in
 // input order; Imap and ImapUnordered yield them as they come (an
-// iter.Seq2). A task's error or panic comes back as a *TaskError with its
+// iter.Seq2). CPython's starmap is Map over a struct argument. A task's error or panic comes back as a *TaskError with its
 // message. Initializer runs a target once in each worker; MaxTasksPerChild
 // replaces a worker after that many jobs. Close then Join waits for the
 // tasks; Terminate kills the workers and fails what is pending with
