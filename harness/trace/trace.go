@@ -113,6 +113,11 @@ func readFile(name string, validate Validator) ([]Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parse(data, name, validate)
+}
+
+// parse reads the records of one trace file's contents.
+func parse(data []byte, name string, validate Validator) ([]Record, error) {
 	var out []Record
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)

@@ -1,0 +1,4 @@
+package trace
+
+// Parse exports parse to the fuzz test.
+var Parse = parse
