@@ -224,6 +224,19 @@ func (t *Trace) Main() (Process, bool) {
 	return Process{}, false
 }
 
+// PeakRSS is the largest peak resident set size (KiB) that a process of the
+// trace recorded in its process.end ("maxrss"); 0 when none did.
+func (t *Trace) PeakRSS() int64 {
+	var most int64
+	for _, p := range t.Processes() {
+		if p.End != nil {
+			rss, _ := Int(Field(p.End.Value, "maxrss"))
+			most = max(most, rss)
+		}
+	}
+	return most
+}
+
 // Field returns v[key] when v is a JSON object, else nil.
 func Field(v any, key string) any {
 	m, ok := v.(map[string]any)

@@ -1,11 +1,6 @@
 package mp_test
 
-import (
-	"os/exec"
-	"strconv"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // cpythonStartJoin times CPython's Process start+join of a no-op target, n times,
 // with a start method, in CPython itself; it returns nanoseconds per start+join.
@@ -86,20 +81,7 @@ if __name__ == "__main__":
 // python runs a CPython timing script with args and b.N, and reports the
 // nanoseconds per op that it prints as the benchmark's ns/op.
 func python(b *testing.B, script string, args ...string) float64 {
-	if _, err := exec.LookPath("python3"); err != nil {
-		b.Skip("python3 not found")
-	}
-	args = append([]string{"-c", script}, append(args, strconv.Itoa(b.N))...)
-	out, err := exec.Command("python3", args...).Output()
-	if err != nil {
-		b.Fatalf("python3: %v", err)
-	}
-	ns, err := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
-	if err != nil {
-		b.Fatalf("python3 printed %q", out)
-	}
-	b.ReportMetric(ns, "ns/op")
-	return ns
+	return pythonAtLeast(b, 0, script, args...)
 }
 
 func cpythonSyncBench(b *testing.B, kind, workload string) {

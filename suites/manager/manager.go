@@ -358,21 +358,16 @@ var _ = Describe("manager", func() {
 			t := suite.RunWithin(300_000, sc.Main(append(main, Start("c"), Join("c"), On("dict.len", "d"), On("dict.get", "d", "key", 15_099))...))
 			m := suite.Main(t).Pid
 			var sets int64
-			var most int64
 			for _, p := range t.Processes() {
 				for _, v := range t.Values(p.Pid, "dict.set_many") {
 					n, _ := trace.Int(v)
 					sets += n
 				}
-				if p.End != nil {
-					rss, _ := trace.Int(trace.Field(p.End.Value, "maxrss"))
-					most = max(most, rss)
-				}
 			}
 			Expect(sets).To(Equal(int64(16*100*rounds)), "sets acknowledged")
 			Expect(t.Values(m, "dict.len")).To(Equal([]any{trace.IntValue(1600)}), "keys in the dict")
 			Expect(t.Values(m, "dict.get")).To(Equal([]any{trace.IntValue(15_099)}), "d[15099]")
-			return most
+			return t.PeakRSS()
 		}
 		small, large := peak(10), peak(100)
 		suite.Figures("peak RSS of the largest process traced: %d KiB after 16 000 sets, %d KiB after 160 000", small, large)

@@ -784,14 +784,7 @@ var _ = Describe("pool", func() {
 					}
 				}
 			}
-			var most int64
-			for _, p := range t.Processes() {
-				if p.End != nil {
-					rss, _ := trace.Int(trace.Field(p.End.Value, "maxrss"))
-					most = max(most, rss)
-				}
-			}
-			return most
+			return t.PeakRSS()
 		}
 		small, large := peak(10), peak(100)
 		suite.Figures("peak RSS of the largest process: %d KiB for 10 000 tasks, %d KiB for 100 000", small, large)

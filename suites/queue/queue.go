@@ -393,21 +393,17 @@ var _ = Describe("queue", func() {
 			}
 			main = append(main, Repeat(consumers, "", Spawn("c", "consume", Ref("q"))), Start("c"), Start("p"), Join("p"), Join("c"))
 			t := suite.RunWithin(300_000, sc.Main(main...))
-			var count, sum, most int64
+			var count, sum int64
 			for _, c := range t.Processes() {
 				for _, v := range t.Values(c.Pid, "get_many") {
 					k, _ := trace.Int(trace.Lookup(v, "count"))
 					s, _ := trace.Int(trace.Lookup(v, "sum"))
 					count, sum = count+k, sum+s
 				}
-				if c.End != nil {
-					rss, _ := trace.Int(trace.Field(c.End.Value, "maxrss"))
-					most = max(most, rss)
-				}
 			}
 			Expect(count).To(Equal(int64(n)), "items received")
 			Expect(sum).To(Equal(want), "the sum of the items received")
-			return most
+			return t.PeakRSS()
 		}
 		small, large := peak(100_000), peak(1_000_000)
 		suite.Figures("peak RSS of the largest process: %d KiB for 100 000 items, %d KiB for 1 000 000", small, large)
