@@ -184,9 +184,10 @@ type Result struct {
 	// TempLeft lists what the run left in its private TMPDIR (every run gets
 	// one, so that what a driver leaves in temporary files is its own), and
 	// ShmLeft what appeared in /dev/shm during the run and was still there
-	// after it. TempLeft is removed with the TMPDIR; ShmLeft is only
-	// reported: on a busy machine it may name another program's files, so
-	// only specs about leftovers look at it.
+	// after it. Both are removed: the TMPDIR with the run, and of ShmLeft
+	// each file that no process has open or mapped (on a busy machine a new
+	// file may be another program's, and one in use is left alone). Only
+	// specs about leftovers look at ShmLeft.
 	TempLeft []string
 	ShmLeft  []string
 	Duration time.Duration
@@ -287,11 +288,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))
 		}
 	}
-	for name := range shm() {
-		if !shmBefore[name] {
-			res.ShmLeft = append(res.ShmLeft, filepath.Join("/dev/shm", name))
-		}
-	}
+	res.ShmLeft = shmLeft(shmBefore)
 
 	tr, terr := trace.Load(dir, o.Validate)
 	if terr != nil {
@@ -308,16 +305,6 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 func readAll(f *os.File) []byte {
 	data, _ := os.ReadFile(f.Name())
 	return data
-}
-
-// shm returns the names in /dev/shm.
-func shm() map[string]bool {
-	names := map[string]bool{}
-	entries, _ := os.ReadDir("/dev/shm")
-	for _, e := range entries {
-		names[e.Name()] = true
-	}
-	return names
 }
 
 func exitStatus(ps *os.ProcessState) int {
