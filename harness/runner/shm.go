@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // shmDir is where POSIX shared memory and named semaphores live on Linux.
@@ -26,41 +27,66 @@ func shm() map[string]bool {
 // them behind, while a file in use belongs to someone still running.
 func shmLeft(before map[string]bool) []string {
 	var left []string
+	inodes := map[uint64]bool{}
 	for name := range shm() {
 		if !before[name] {
-			left = append(left, filepath.Join(shmDir, name))
+			f := filepath.Join(shmDir, name)
+			left = append(left, f)
+			if ino, ok := inode(f); ok {
+				inodes[ino] = true
+			}
 		}
 	}
 	if len(left) == 0 {
 		return nil
 	}
-	used := shmInUse()
+	used := inUse(inodes)
 	for _, f := range left {
-		if !used[f] {
+		if ino, ok := inode(f); ok && !used[ino] {
 			_ = os.Remove(f)
 		}
 	}
 	return left
 }
 
-// shmInUse returns the files of /dev/shm that some process has open (its
-// fds) or mapped (its maps), as far as /proc lets this process see.
-func shmInUse() map[string]bool {
-	used := map[string]bool{}
+// inUse returns which of the inodes some process has open (its fds) or
+// mapped (its maps), as far as /proc lets this process see. It goes by inode,
+// not name: glibc's sem_open maps a temporary file that it then links under
+// the semaphore's name and unlinks, so maps call it "(deleted)".
+func inUse(inodes map[uint64]bool) map[uint64]bool {
+	used := map[uint64]bool{}
 	for _, p := range procs() {
 		dir := "/proc/" + strconv.Itoa(p.Pid)
 		fds, _ := os.ReadDir(dir + "/fd")
 		for _, fd := range fds {
 			if target, err := os.Readlink(dir + "/fd/" + fd.Name()); err == nil && strings.HasPrefix(target, shmDir+"/") {
-				used[target] = true
+				if ino, ok := inode(dir + "/fd/" + fd.Name()); ok && inodes[ino] {
+					used[ino] = true
+				}
 			}
 		}
 		maps, _ := os.ReadFile(dir + "/maps")
 		for line := range strings.Lines(string(maps)) {
-			if i := strings.Index(line, shmDir+"/"); i >= 0 {
-				used[strings.TrimSpace(line[i:])] = true
+			// address perms offset dev inode path
+			if f := strings.Fields(line); len(f) >= 6 && strings.HasPrefix(f[5], shmDir+"/") {
+				if ino, err := strconv.ParseUint(f[4], 10, 64); err == nil && inodes[ino] {
+					used[ino] = true
+				}
 			}
 		}
 	}
 	return used
+}
+
+// inode is the inode number of the file at path (following symbolic links).
+func inode(path string) (uint64, bool) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, false
+	}
+	return st.Ino, true
 }
