@@ -156,27 +156,32 @@ func joinQueue(c *Call) (any, error) {
 	return nil, nil
 }
 
-// bulkItem is item k of put_many and the like: the int start+k, or size
+// bulkItems returns item k of put_many and the like: the int start+k, or size
 // bytes beginning with start+k as 8 little-endian bytes, the rest as a blob.
-func bulkItem(c *Call, k int64) []byte {
+// A sized item is one buffer rewritten for each k, so that a bulk op measures
+// the primitive, not the making of its items: it is valid until the next call.
+func bulkItems(c *Call) func(k int64) []byte {
 	start, _ := c.int("start")
 	size, sized := c.int("size")
 	if !sized {
-		return encodeMessage(start + k)
+		return func(k int64) []byte { return encodeMessage(start + k) }
 	}
 	b := make([]byte, 1+max(size, 8))
 	b[0] = 'b'
 	for i := 9; i < len(b); i++ {
 		b[i] = byte((i - 1) % 251)
 	}
-	binary.LittleEndian.PutUint64(b[1:], uint64(start+k))
-	return b[:1+size]
+	return func(k int64) []byte {
+		binary.LittleEndian.PutUint64(b[1:], uint64(start+k))
+		return b[:1+size]
+	}
 }
 
 func sendMany(c *Call, send func([]byte) error) (any, error) {
 	n, _ := c.int("n")
+	item := bulkItems(c)
 	for k := range n {
-		if err := send(bulkItem(c, k)); err != nil {
+		if err := send(item(k)); err != nil {
 			return nil, err
 		}
 	}
@@ -230,8 +235,9 @@ func echoMany(c *Call) (any, error) {
 func roundtripMany(c *Call) (any, error) {
 	n, _ := c.int("n")
 	conn := c.On.Conn
+	item := bulkItems(c)
 	for k := range n {
-		msg := bulkItem(c, k)
+		msg := item(k)
 		if err := conn.SendBytes(msg); err != nil {
 			return nil, err
 		}
