@@ -417,10 +417,19 @@ func (q *Queue) waitRoom(ctx context.Context, need uint64) bool {
 	return wait(ctx, &s.spaceSeq, &s.spaceSpin, func() bool { return q.room(need) })
 }
 
-// waitData waits, for a getter, until ready holds or ctx ends.
+// waitData waits, for a getter, until ready holds or ctx ends. A getter
+// killed in a message longer than the ring may have read all that was
+// published of it, and its putter may be dead too: then no byte comes, no
+// live process holds a lock, and only a repair of the get lock moves the
+// stream on. So a getter that waits long looks, every ownerCheck, for a
+// dead holder of the get lock, and takes the lock over.
 func (q *Queue) waitData(ctx context.Context) bool {
 	s := q.s
-	return wait(ctx, &s.dataSeq, &s.dataSpin, q.ready)
+	return waitChecking(ctx, &s.dataSeq, &s.dataSpin, q.ready, func() {
+		if s.getLock.holderDead() && s.getLock.acquire(ctx, q.info, &q.getSeen, q.repairGet) {
+			s.getLock.release()
+		}
+	})
 }
 
 // sleepers is the bit of a sequence word that tells that processes may
@@ -431,6 +440,12 @@ const sleepers = 1 << 31
 // wait waits until ok holds or ctx ends: it spins, then sleeps on seq,
 // which whoever makes ok hold bumps (and wakes when sleepers is set).
 func wait(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool) bool {
+	return waitChecking(ctx, seq, spin, ok, nil)
+}
+
+// waitChecking is wait that also calls check, if not nil, every ownerCheck
+// while it sleeps.
+func waitChecking(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool, check func()) bool {
 	if ok() || spin.spin(ok) {
 		return true
 	}
@@ -439,7 +454,15 @@ func wait(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool
 	}
 	w := newWaiter(ctx, seq)
 	defer w.stop()
+	limit, checked := time.Duration(-1), time.Now()
+	if check != nil {
+		limit = ownerCheck
+	}
 	for {
+		if check != nil && time.Since(checked) >= ownerCheck {
+			check()
+			checked = time.Now()
+		}
 		seen := seq.Load()
 		if seen&sleepers == 0 {
 			if !seq.CompareAndSwap(seen, seen|sleepers) {
@@ -450,7 +473,7 @@ func wait(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool
 		if ok() {
 			return true
 		}
-		if !w.sleep(seq, seen) {
+		if !w.sleepMax(seq, seen, limit) {
 			return ok()
 		}
 		if ok() {
@@ -841,6 +864,12 @@ func (l *qlock) acquireSlow(ctx context.Context, info uint64, seen *heldSince, r
 
 // takeOverDead takes the lock over if its holder is dead, and reports
 // whether it did.
+// holderDead reports whether the lock is held by a process that is dead.
+func (l *qlock) holderDead() bool {
+	pid := l.word.Load() & pidMask
+	return pid != 0 && pid != mypid && !alive(pid, l.info.Load())
+}
+
 func (l *qlock) takeOverDead(info uint64) bool {
 	v := l.word.Load()
 	pid := v & pidMask

@@ -483,6 +483,43 @@ func TestQueueKilledStreaming(t *testing.T) {
 	})
 }
 
+// TestQueueKilledBothStreaming: the putter and the getter of a message
+// longer than the ring are both killed in the middle of it, the getter
+// having read all that was published: nobody holds a lock alive and no byte
+// is there to read, yet a bounded queue that counts the message as queued
+// must not stay full and empty for ever. The next get repairs it.
+func TestQueueKilledBothStreaming(t *testing.T) {
+	const big = 6<<20 + 3
+	ctx, cancel := context.WithTimeout(context.Background(), robustDeadline)
+	defer cancel()
+	q := robustQueue(t, 1)
+	reply := robustQueue(t, 0)
+	putFrozen, getFrozen := robustEvent(t), robustEvent(t)
+	putter := robustStart(t, robustArg{Q: q, Frozen: putFrozen, Hook: "put.stream", HookAt: 1,
+		From: 1 << 40, N: 1, Sizes: []int{big}}, false)
+	if !putFrozen.Wait(ctx) {
+		t.Fatal("the putter never reached its hook")
+	}
+	getter := robustStart(t, robustArg{Q: q, Reply: reply, Frozen: getFrozen, Hook: "get.stream", HookAt: 1}, true)
+	if err := killFrozen(ctx, getter, getFrozen); err != nil {
+		t.Fatal(err)
+	}
+	if err := killFrozen(ctx, putter, putFrozen); err != nil {
+		t.Fatal(err)
+	}
+	go q.PutBytes(ctx, robustMsg(7, 16))
+	b, err := q.GetBytes(ctx)
+	if err != nil {
+		t.Fatalf("get after both were killed: %v (the queue stayed stuck)", err)
+	}
+	got := tally{}
+	got.add(t, b)
+	got.exactlyOnce(t, 7, 1)
+	if b, err := q.GetBytesNowait(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("an extra message (%d bytes) after the kills: %v", len(b), err)
+	}
+}
+
 // TestQueueRandomKills kills putters and getters at random moments, again
 // and again, while two putters and two getters go on: every message is got
 // at most once, intact, and every message of the surviving putters is got,
