@@ -7,11 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
+	"maps"
 	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -54,10 +54,11 @@ type Pool struct {
 	pending     []pendingEntry // jobs not handed out yet, from pendHead on
 	pendHead    int
 	workers     []*worker
-	starting    int    // workers being started
-	outstanding int    // jobs submitted and not finished
-	nextID      uint64 // the last job id handed out
-	startErr    error  // why the last worker failed to start
+	starting    int            // workers being started
+	outstanding int            // jobs submitted and not finished
+	nextID      uint64         // the last job id handed out
+	startErr    error          // why the last worker failed to start
+	forgotten   []pendingEntry // lost jobs kept outstanding (LostTasksHang)
 	done        chan struct{}
 
 	poll linkSpinner // how long Get polls before it sleeps
@@ -198,6 +199,7 @@ func NewPool(opts ...PoolOption) (*Pool, error) {
 		return nil, fmt.Errorf("%w: daemonic processes are not allowed to have children", ErrNotAllowed)
 	}
 	p := &Pool{opts: o, done: make(chan struct{})}
+	livePools.add(p)
 	for range o.processes {
 		w, err := p.startWorker()
 		if err != nil {
@@ -634,6 +636,42 @@ func (p *Pool) checkDoneLocked() {
 	case <-p.done:
 	default:
 		close(p.done)
+		livePools.remove(p)
+	}
+}
+
+// livePools are this process's pools not done yet: Shutdown terminates them
+// before it ends the daemonic children, as CPython's exit runs the pools'
+// finalizers first, so that no pool replaces a worker Shutdown has ended.
+var livePools poolSet
+
+type poolSet struct {
+	mu sync.Mutex
+	m  map[*Pool]bool
+}
+
+func (s *poolSet) add(p *Pool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[*Pool]bool{}
+	}
+	s.m[p] = true
+}
+
+func (s *poolSet) remove(p *Pool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, p)
+}
+
+// terminateAll terminates every live pool.
+func (s *poolSet) terminateAll() {
+	s.mu.Lock()
+	pools := slices.Collect(maps.Keys(s.m))
+	s.mu.Unlock()
+	for _, p := range pools {
+		p.Terminate()
 	}
 }
 
@@ -671,8 +709,10 @@ func (p *Pool) gone(w *worker) {
 		switch {
 		case id != running && p.state != poolTerminated:
 			back = append(back, j)
-		case id == running && p.opts.lostHangs:
-			// Forgotten, as CPython forgets it: it stays outstanding.
+		case id == running && p.opts.lostHangs && p.state != poolTerminated:
+			// Forgotten, as CPython forgets it: it stays outstanding
+			// until Terminate.
+			p.forgotten = append(p.forgotten, pendingEntry{j: j})
 		default:
 			lost = append(lost, j)
 		}
@@ -685,12 +725,9 @@ func (p *Pool) gone(w *worker) {
 		p.pending = slices.Insert(p.pending, p.pendHead, pendingEntry{j: j})
 	}
 	state := p.state
-	// Keep the pool at its size, as CPython does; but an idle worker
-	// that got SIGTERM is most likely Shutdown ending the program's
-	// daemonic children, and a replacement started now could be among
-	// those it waits for. It is replaced when there is work for it.
-	shutdown := running == 0 && code == -int(syscall.SIGTERM)
-	if !shutdown && (state == poolRunning || state == poolClosed && p.outstanding > 0) {
+	// Keep the pool at its size, as CPython does (Shutdown terminates the
+	// pool before it ends the daemonic children, so it never sees this).
+	if state == poolRunning || state == poolClosed && p.outstanding > 0 {
 		p.growLocked()
 	}
 	sends := p.dispatchLocked(nil)
@@ -759,7 +796,9 @@ func (p *Pool) Close() error {
 func (p *Pool) Terminate() error {
 	p.mu.Lock()
 	p.state = poolTerminated
-	failed := p.takePendingLocked()
+	failed := append(p.takePendingLocked(), p.forgotten...)
+	p.outstanding -= len(p.forgotten)
+	p.forgotten = nil
 	workers := slices.Clone(p.workers)
 	p.checkDoneLocked()
 	p.mu.Unlock()

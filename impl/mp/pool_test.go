@@ -526,6 +526,32 @@ func TestPoolWorkerLost(t *testing.T) {
 	}
 }
 
+// TestLostTasksHangTerminates: under the LostTasksHang mutant knob a lost
+// task's result never comes, as in CPython, but Terminate still ends the
+// pool (CPython's terminate does not wait for results either).
+func TestLostTasksHangTerminates(t *testing.T) {
+	p := newPool(t, mp.Processes(1), mp.LostTasksHang())
+	lost, err := mp.ApplyAsync(p, die, "kill")
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	if err := lost.Wait(short); err == nil {
+		t.Fatalf("the lost task's result came: %v", lost)
+	}
+	done := make(chan struct{})
+	go func() { p.Terminate(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Terminate did not return")
+	}
+	if _, err := lost.Get(ctxFor(t)); !errors.Is(err, mp.ErrClosed) {
+		t.Errorf("the lost task after Terminate: %v, want ErrClosed", err)
+	}
+}
+
 // TestPoolWorkerKilledFromOutside kills a worker that runs a task blocked
 // on the gate; a task queued behind it runs elsewhere.
 func TestPoolWorkerKilledFromOutside(t *testing.T) {
