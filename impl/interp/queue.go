@@ -57,7 +57,7 @@ func init() {
 		return sendMany(c, func(b []byte) error { return c.On.Queue.PutBytes(context.Background(), b) })
 	}}
 	Ops["get_many"] = Op{Fields: on(collect), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
-		return recvMany(c, func() ([]byte, error) { return c.On.Queue.GetBytes(context.Background()) })
+		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Queue.GetBytesInto(context.Background(), buf) })
 	}}
 
 	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
@@ -92,7 +92,7 @@ func init() {
 		return sendMany(c, c.On.Conn.SendBytes)
 	}}
 	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return recvMany(c, c.On.Conn.RecvBytes)
+		return recvMany(c, c.On.Conn.RecvBytesInto)
 	}}
 	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
 	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
@@ -188,13 +188,21 @@ func sendMany(c *Call, send func([]byte) error) (any, error) {
 	return n, nil
 }
 
-func recvMany(c *Call, recv func() ([]byte, error)) (any, error) {
+// recvMany gets n messages with recv, which returns a message in the
+// memory of the buffer it is given if it is big enough: one buffer serves
+// them all unless they are collected.
+func recvMany(c *Call, recv func(buf []byte) ([]byte, error)) (any, error) {
 	n, _ := c.int("n")
 	collect, _ := c.In["collect"].(bool)
 	var sum int64
 	items := []any{}
+	var buf []byte
 	for range n {
-		v, err := decodeMessage(recv())
+		b, err := recv(buf)
+		if !collect {
+			buf = b
+		}
+		v, err := decodeMessage(b, err)
 		if err != nil {
 			return nil, err
 		}

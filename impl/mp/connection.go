@@ -197,12 +197,20 @@ func (c *Conn) write(b []byte) error {
 
 // RecvBytes receives one message, waiting for it. It fails with ErrEOF once
 // every copy of the other end is closed and nothing is left to receive.
-func (c *Conn) RecvBytes() ([]byte, error) { return c.RecvBytesMax(-1) }
+func (c *Conn) RecvBytes() ([]byte, error) { return c.recv(-1, nil) }
 
 // RecvBytesMax is RecvBytes for a message of at most maxlength bytes (no limit
 // if negative): a longer one is received and discarded, and the call fails
 // with ErrValue.
-func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
+func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) { return c.recv(maxlength, nil) }
+
+// RecvBytesInto is RecvBytes that returns the message in buf's memory when
+// its capacity is enough (buf[:n]), and in new memory otherwise, so that a
+// loop that passes back what it got allocates nothing (CPython's
+// recv_bytes_into, without its error for a buffer too small).
+func (c *Conn) RecvBytesInto(buf []byte) ([]byte, error) { return c.recv(-1, buf) }
+
+func (c *Conn) recv(maxlength int, buf []byte) ([]byte, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
 	if c.closed {
@@ -226,7 +234,13 @@ func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) {
 	if n > 1<<40 {
 		return nil, fmt.Errorf("mp: Conn: bad message length %d", n)
 	}
-	b, err := c.readMessage(n)
+	var b []byte
+	if uint64(cap(buf)) >= n {
+		b = buf[:n]
+		err = c.read(b)
+	} else {
+		b, err = c.readMessage(n)
+	}
 	if err != nil {
 		if errors.Is(err, ErrEOF) {
 			err = fmt.Errorf("%w: a message was cut short", ErrEOF)

@@ -157,3 +157,22 @@ func TestPipeManySmallInOrder(t *testing.T) {
 		t.Fatalf("want EOF, got %v", err)
 	}
 }
+
+// TestRecvBytesInto: a message that fits is received in the buffer's
+// memory, one that does not in new memory; messages stay whole either way.
+func TestRecvBytesInto(t *testing.T) {
+	a, b := pipe(t, true)
+	buf := make([]byte, 0, 8)
+	for _, msg := range []string{"abc", "", "12345678", "longer than eight"} {
+		if err := a.SendBytes([]byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := b.RecvBytesInto(buf)
+		if err != nil || string(got) != msg {
+			t.Fatalf("RecvBytesInto = %q, %v, want %q", got, err, msg)
+		}
+		if inBuf := len(got) > 0 && &got[0] == &buf[:1][0]; inBuf != (len(msg) > 0 && len(msg) <= cap(buf)) {
+			t.Errorf("%q received in the buffer: %v", msg, inBuf)
+		}
+	}
+}
