@@ -208,6 +208,7 @@ type poolInitArg struct {
 	Scenario    json.RawMessage `json:"scenario"`
 	Trace       string          `json:"trace"`
 	Resources   []*Resource     `json:"resources"`
+	Pool        string          `json:"pool"` // its resource name: the step of process.begin and process.end
 	Initializer string          `json:"initializer"`
 	Initargs    json.RawMessage `json:"initargs"`
 }
@@ -224,7 +225,7 @@ func createPool(r *runner, ps *poolSpec) (*mp.Pool, error) {
 	if initargs == nil {
 		initargs = []any{}
 	}
-	arg := poolInitArg{Scenario: r.sc.raw, Trace: r.dir, Initializer: ps.Initializer, Initargs: encodeValue(initargs)}
+	arg := poolInitArg{Scenario: r.sc.raw, Trace: r.dir, Pool: ps.Name, Initializer: ps.Initializer, Initargs: encodeValue(initargs)}
 	// A worker holds the resources its initargs pass, as a CPython worker
 	// inherits them, and those that the tasks of this pool are given.
 	names := refs(initargs)
@@ -306,11 +307,11 @@ var poolInit = mp.Register("interp.pool.init", func(a poolInitArg) error {
 	}
 	t := now()
 	r := workerRunner()
-	r.write(record{op: "process.begin", step: "pool.worker", in: map[string]any{"program": program, "args": args}, t0: t, t1: t,
+	r.write(record{op: "process.begin", step: a.Pool, in: map[string]any{"program": program, "args": args}, t0: t, t1: t,
 		value: map[string]any{"name": me.Name, "daemon": me.Daemon, "program": program}})
 	mp.AtWorkerExit(func() {
 		t := now()
-		r.write(record{op: "process.end", step: "pool.worker", t0: t, t1: t, value: map[string]any{"exitcode": 0, "maxrss": maxRSS()}})
+		r.write(record{op: "process.end", step: a.Pool, t0: t, t1: t, value: map[string]any{"exitcode": 0, "maxrss": maxRSS()}})
 	})
 	if prog := sc.programs[a.Initializer]; prog != nil {
 		list, _ := args.([]any)
@@ -437,17 +438,18 @@ func poolApplyMany(c *Call) (any, error) {
 func callbacks[R any](c *Call, decode func(R) (any, error)) mp.Callbacks[R] {
 	var cb mp.Callbacks[R]
 	tr, step := c.r.trace, c.Step
+	in := map[string]any{"result": c.In["as"], "program": c.In["program"]}
 	if v, _ := c.In["callback"].(bool); v {
 		cb.OnResult = func(res R) {
 			v, err := decode(res)
 			t := now()
-			tr.write(record{op: "pool.callback", step: step, t0: t, t1: t, value: v, err: err})
+			tr.write(record{op: "pool.callback", step: step, in: in, t0: t, t1: t, value: v, err: err})
 		}
 	}
 	if v, _ := c.In["error_callback"].(bool); v {
 		cb.OnError = func(err error) {
 			t := now()
-			tr.write(record{op: "pool.error_callback", step: step, t0: t, t1: t, err: taskError(err)})
+			tr.write(record{op: "pool.error_callback", step: step, in: in, t0: t, t1: t, err: taskError(err)})
 		}
 	}
 	return cb
@@ -564,14 +566,15 @@ func poolImap(c *Call, ordered bool) (any, error) {
 		return nil, err
 	}
 	list := []any{}
+	t0 := now() // each item's record spans the wait for it
 	for b, err := range seq {
 		v, err := decodeResult(b, err)
-		t := now()
-		c.r.write(record{op: "pool.imap.item", step: c.Step, t0: t, t1: t, value: []any{int64(len(list)), v}, err: err})
+		c.r.write(record{op: "pool.imap.item", step: c.Step, in: c.In, t0: t0, t1: now(), value: []any{int64(len(list)), v}, err: err})
 		if err != nil {
 			return nil, err
 		}
 		list = append(list, v)
+		t0 = now()
 	}
 	return list, nil
 }

@@ -208,7 +208,7 @@ func runProgram(sc *scenario, prog *program, args []any, dir string, resources m
 	r.setActions()
 	me := mp.Current()
 	t := now()
-	r.write(record{op: "process.begin", step: prog.name, in: map[string]any{"args": args}, t0: t, t1: t,
+	r.write(record{op: "process.begin", step: prog.name, in: map[string]any{"program": prog.name, "args": args}, t0: t, t1: t,
 		value: map[string]any{"name": me.Name, "daemon": me.Daemon, "program": prog.name}})
 	var e *env
 	for i, p := range prog.params {
