@@ -211,7 +211,13 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 		if !q.room(need) && !q.waitRoom(ctx, need) {
 			return ErrFull
 		}
-		if !s.putLock.acquire(ctx, q.info, &q.putSeen, q.repairPut) {
+		if !s.putLock.acquire(ctx, q.info, &q.putSeen, func() { q.repairPut(ctx) }) {
+			return ErrFull
+		}
+		if s.putStream.active.Load() != 0 && !q.repairPut(ctx) {
+			// A repair that needs room nobody makes (no getter) waits
+			// no longer than ctx; whoever takes the lock next goes on.
+			s.putLock.release()
 			return ErrFull
 		}
 		if q.room(need) {
@@ -293,25 +299,34 @@ func (q *Queue) finishStream(pos, puts, end, trailer uint64) {
 // waitFree waits, for the put lock's holder, until the ring has n free bytes
 // after pos, and returns how many it has.
 func (q *Queue) waitFree(pos, n uint64) uint64 {
+	f, _ := q.waitFreeCtx(context.Background(), pos, n)
+	return f
+}
+
+// waitFreeCtx is waitFree until ctx ends: ok is false if it ended first.
+func (q *Queue) waitFreeCtx(ctx context.Context, pos, n uint64) (free uint64, ok bool) {
 	s := q.s
-	free := func() uint64 {
+	freeNow := func() uint64 {
 		h := wordPos(s.headp.Load())
 		return ringSize - dist(h, pos)
 	}
-	if f := free(); f >= n {
-		return f
+	if f := freeNow(); f >= n {
+		return f, true
 	}
-	wait(context.Background(), &s.spaceSeq, &s.spaceSpin, func() bool { return free() >= n })
-	return free()
+	wait(ctx, &s.spaceSeq, &s.spaceSpin, func() bool { return freeNow() >= n })
+	f := freeNow()
+	return f, f >= n
 }
 
 // repairPut runs when this process has taken the put lock over from a dead
-// process. A message longer than the ring that was streaming is completed
-// with filler and a trailer that tells its getter to discard it; a
-// JoinableQueue's task counted for a message never published is removed.
-// Every step can be done again: a repairer killed in it leaves the next
-// one the same work.
-func (q *Queue) repairPut() {
+// process, or holds it with a repair left unfinished. A message longer than
+// the ring that was streaming is completed with filler and a trailer that
+// tells its getter to discard it; a JoinableQueue's task counted for a
+// message never published is removed. Every step can be done again: a
+// repairer killed in it, or one whose ctx ends while it waits for room (it
+// reports false), leaves the next one the same work; a getter that streams
+// the message in finishes it without waiting for room (waitStream).
+func (q *Queue) repairPut(ctx context.Context) bool {
 	s := q.s
 	if s.putStream.active.Load() != 0 {
 		end := s.putStream.end.Load()
@@ -326,15 +341,23 @@ func (q *Queue) repairPut() {
 			q.fixPendingTask()
 			padEnd := end - trailerSize
 			for wordPos(pos) != wordPos(padEnd) {
-				pos += min(q.waitFree(pos, 1), dist(pos, wordPos(padEnd)))
+				free, ok := q.waitFreeCtx(ctx, pos, 1)
+				if !ok {
+					return false
+				}
+				pos += min(free, dist(pos, wordPos(padEnd)))
 				s.tailp.Store(streamWord(puts, pos))
 				wake(&s.dataSeq)
+			}
+			if _, ok := q.waitFreeCtx(ctx, pos, dist(pos, end)); !ok {
+				return false
 			}
 			q.finishStream(pos, puts, end, 1)
 		}
 		s.putStream.active.Store(0)
 	}
 	q.fixPendingTask()
+	return true
 }
 
 // fixPendingTask settles pendingTask, for the put lock's holder: the task
@@ -618,13 +641,18 @@ func (q *Queue) waitStream(pos, want, end uint64) (tail uint64, cut bool) {
 		if ok {
 			return wordPos(s.tailp.Load()), false
 		}
-		if s.putStream.active.Load() == 0 || s.putStream.end.Load() != end || !s.putLock.takeOverDead(q.info) {
+		if s.putStream.active.Load() == 0 || s.putStream.end.Load() != end {
+			continue
+		}
+		// The putter is dead, or a repairer gave up (aborted, and the lock
+		// free): nobody else will complete the message.
+		if !s.putLock.takeOverDead(q.info) && !(s.putStream.aborted.Load() != 0 && s.putLock.tryAcquire(q.info)) {
 			continue
 		}
 		if s.putStream.active.Load() == 0 || s.putStream.end.Load() != end {
 			// Not this message's put after all (it cannot be, since the
 			// stream has not reached end): repair what it left, wait on.
-			q.repairPut()
+			q.repairPut(context.Background())
 			s.putLock.release()
 			continue
 		}
@@ -805,6 +833,15 @@ func (l *qlock) acquire(ctx context.Context, info uint64, seen *heldSince, repai
 		return true
 	}
 	return l.acquireSlow(ctx, info, seen, repair)
+}
+
+// tryAcquire takes the lock if it is free, without waiting.
+func (l *qlock) tryAcquire(info uint64) bool {
+	if l.word.CompareAndSwap(0, mypid) {
+		l.info.Store(info)
+		return true
+	}
+	return false
 }
 
 func (l *qlock) release() {
@@ -1031,7 +1068,7 @@ func (q *JoinableQueue) Join(ctx context.Context) bool {
 		// (A message longer than the ring is left to the getter that
 		// streams it in, which repairs it without waiting for room.)
 		if s.unfinished.Load()&pendingTask != 0 && s.putStream.active.Load() == 0 && s.putLock.takeOverDead(q.info) {
-			q.repairPut()
+			q.repairPut(context.Background())
 			s.putLock.release()
 		}
 	}

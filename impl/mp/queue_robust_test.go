@@ -520,6 +520,71 @@ func TestQueueKilledBothStreaming(t *testing.T) {
 	}
 }
 
+// TestQueueRepairWithoutGetter: the putter and the getter of a message
+// longer than the ring are killed in it, the getter having emptied the ring;
+// the rest of the message does not fit in the ring, and no getter is left to
+// make room. A timed put that takes the put lock over fails with ErrFull at
+// its timeout instead of waiting for ever to repair the message; a getter
+// that comes later discards it, and the next put and get work.
+func TestQueueRepairWithoutGetter(t *testing.T) {
+	const big = 3 * ringSize
+	ctx, cancel := context.WithTimeout(context.Background(), robustDeadline)
+	defer cancel()
+	q := robustQueue(t, 0)
+	reply := robustQueue(t, 0)
+	putFrozen, getFrozen := robustEvent(t), robustEvent(t)
+	putter := robustStart(t, robustArg{Q: q, Frozen: putFrozen, Hook: "put.stream", HookAt: 1,
+		From: 1 << 40, N: 1, Sizes: []int{big}}, false)
+	if !putFrozen.Wait(ctx) {
+		t.Fatal("the putter never reached its hook")
+	}
+	getter := robustStart(t, robustArg{Q: q, Reply: reply, Frozen: getFrozen, Hook: "get.stream", HookAt: 1}, true)
+	if err := killFrozen(ctx, getter, getFrozen); err != nil {
+		t.Fatal(err)
+	}
+	if err := killFrozen(ctx, putter, putFrozen); err != nil {
+		t.Fatal(err)
+	}
+
+	timedOut := make(chan error, 1)
+	go func() {
+		timed, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		defer cancel()
+		timedOut <- q.PutBytes(timed, robustMsg(7, 16))
+	}()
+	select {
+	case err := <-timedOut:
+		if !errors.Is(err, ErrFull) {
+			t.Fatalf("the timed put: %v, want ErrFull", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a put with a timeout of 500 ms still waits after 30 s (repairing without a getter)")
+	}
+
+	type result struct {
+		b   []byte
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		b, err := q.GetBytes(ctx)
+		got <- result{b, err}
+	}()
+	if err := q.PutBytes(ctx, robustMsg(8, 16)); err != nil {
+		t.Fatalf("put once a getter came: %v", err)
+	}
+	r := <-got
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	tl := tally{}
+	tl.add(t, r.b)
+	tl.exactlyOnce(t, 8, 1)
+	if b, err := q.GetBytesNowait(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("an extra message (%d bytes) after the kills: %v", len(b), err)
+	}
+}
+
 // TestQueueRandomKills kills putters and getters at random moments, again
 // and again, while two putters and two getters go on: every message is got
 // at most once, intact, and every message of the surviving putters is got,
