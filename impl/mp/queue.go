@@ -71,7 +71,10 @@ import (
 // before its TaskDone stays a task not done, as in CPython). PutNowait and
 // GetNowait do not wait for a repair: they fail with ErrFull or ErrEmpty
 // until a call of their process finds the same dead holder ownerCheck after
-// a first one did, and takes the lock over.
+// a first one did, and takes the lock over. A put whose repair of a long
+// message needs room that no getter makes gives up when its context ends
+// (ErrFull); the next put, or the getter that streams the message in, goes
+// on from there.
 type Queue struct {
 	seg              *segment
 	s                *queueState

@@ -483,20 +483,15 @@ func TestQueueKilledStreaming(t *testing.T) {
 	})
 }
 
-// TestQueueKilledBothStreaming: the putter and the getter of a message
-// longer than the ring are both killed in the middle of it, the getter
-// having read all that was published: nobody holds a lock alive and no byte
-// is there to read, yet a bounded queue that counts the message as queued
-// must not stay full and empty for ever. The next get repairs it.
-func TestQueueKilledBothStreaming(t *testing.T) {
-	const big = 6<<20 + 3
-	ctx, cancel := context.WithTimeout(context.Background(), robustDeadline)
-	defer cancel()
-	q := robustQueue(t, 1)
+// killBothInStream kills a putter of a message of size bytes (longer than
+// the ring) after the first part it streams, and a getter after it has read
+// that part: the ring is left empty, in the middle of the message.
+func killBothInStream(t *testing.T, ctx context.Context, q *Queue, size int) {
+	t.Helper()
 	reply := robustQueue(t, 0)
 	putFrozen, getFrozen := robustEvent(t), robustEvent(t)
 	putter := robustStart(t, robustArg{Q: q, Frozen: putFrozen, Hook: "put.stream", HookAt: 1,
-		From: 1 << 40, N: 1, Sizes: []int{big}}, false)
+		From: 1 << 40, N: 1, Sizes: []int{size}}, false)
 	if !putFrozen.Wait(ctx) {
 		t.Fatal("the putter never reached its hook")
 	}
@@ -507,6 +502,19 @@ func TestQueueKilledBothStreaming(t *testing.T) {
 	if err := killFrozen(ctx, putter, putFrozen); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestQueueKilledBothStreaming: the putter and the getter of a message
+// longer than the ring are both killed in the middle of it, the getter
+// having read all that was published: nobody holds a lock alive and no byte
+// is there to read, yet a bounded queue that counts the message as queued
+// must not stay full and empty for ever. The next get repairs it.
+func TestQueueKilledBothStreaming(t *testing.T) {
+	const big = 6<<20 + 3
+	ctx, cancel := context.WithTimeout(context.Background(), robustDeadline)
+	defer cancel()
+	q := robustQueue(t, 1)
+	killBothInStream(t, ctx, q, big)
 	go q.PutBytes(ctx, robustMsg(7, 16))
 	b, err := q.GetBytes(ctx)
 	if err != nil {
@@ -531,20 +539,7 @@ func TestQueueRepairWithoutGetter(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), robustDeadline)
 	defer cancel()
 	q := robustQueue(t, 0)
-	reply := robustQueue(t, 0)
-	putFrozen, getFrozen := robustEvent(t), robustEvent(t)
-	putter := robustStart(t, robustArg{Q: q, Frozen: putFrozen, Hook: "put.stream", HookAt: 1,
-		From: 1 << 40, N: 1, Sizes: []int{big}}, false)
-	if !putFrozen.Wait(ctx) {
-		t.Fatal("the putter never reached its hook")
-	}
-	getter := robustStart(t, robustArg{Q: q, Reply: reply, Frozen: getFrozen, Hook: "get.stream", HookAt: 1}, true)
-	if err := killFrozen(ctx, getter, getFrozen); err != nil {
-		t.Fatal(err)
-	}
-	if err := killFrozen(ctx, putter, putFrozen); err != nil {
-		t.Fatal(err)
-	}
+	killBothInStream(t, ctx, q, big)
 
 	timedOut := make(chan error, 1)
 	go func() {
