@@ -29,13 +29,6 @@ var ManagerOptions []mp.ManagerOption
 var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock"}
 
 func init() {
-	on := func(more map[string]Field) map[string]Field {
-		fields := map[string]Field{"on": {ResourceName, true}}
-		for k, f := range more {
-			fields[k] = f
-		}
-		return fields
-	}
 	dict := []string{"manager.dict"}
 	list := []string{"manager.list"}
 	ns := []string{"manager.namespace"}

@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"maps"
 	"os"
 	"time"
 
@@ -122,4 +123,11 @@ func (c *Call) duration(name string) (time.Duration, bool) {
 		return time.Duration(float64(ms) * float64(time.Millisecond)), true
 	}
 	return 0, false
+}
+
+// on returns the fields of an op on a resource: "on", its name, and more.
+func on(more map[string]Field) map[string]Field {
+	fields := map[string]Field{"on": {ResourceName, true}}
+	maps.Copy(fields, more)
+	return fields
 }

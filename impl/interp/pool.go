@@ -40,13 +40,6 @@ import (
 var PoolOptions = func(spec ResourceSpec) []mp.PoolOption { return nil }
 
 func init() {
-	on := func(more map[string]Field) map[string]Field {
-		fields := map[string]Field{"on": {ResourceName, true}}
-		for k, f := range more {
-			fields[k] = f
-		}
-		return fields
-	}
 	pools := []string{"pool"}
 	task := func(more map[string]Field) map[string]Field {
 		return on(mergeFields(map[string]Field{"program": {Name, true}, "args": {List, false}}, more))

@@ -12,35 +12,35 @@ import (
 )
 
 func init() {
-	on := func(more map[string]Field) map[string]Field {
+	onProc := func(more map[string]Field) map[string]Field {
 		fields := map[string]Field{"proc": {Name, true}, "index": {Int, false}}
 		maps.Copy(fields, more)
 		return fields
 	}
 	Ops["spawn"] = Op{Fields: map[string]Field{"as": {Name, true}, "program": {Name, true}, "args": {List, false},
 		"name": {String, false}, "prefix": {String, false}, "daemon": {Bool, false}}, Run: spawn}
-	Ops["start"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) {
+	Ops["start"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
 		if err := c.Proc.Start(); err != nil {
 			return nil, err
 		}
 		return int64(c.Proc.Pid()), nil
 	}}
 	// join joins a process ("proc") or a joinable queue ("on", queue.go).
-	joinFields := on(map[string]Field{"timeout": {Number, false}, "on": {ResourceName, false}})
+	joinFields := onProc(map[string]Field{"timeout": {Number, false}, "on": {ResourceName, false}})
 	joinFields["proc"] = Field{Name, false}
 	Ops["join"] = Op{Fields: joinFields, OneOf: []string{"proc", "on"}, Blocks: true, On: []string{"joinable_queue"}, Run: join}
-	Ops["is_alive"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
-	Ops["exitcode"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
-	Ops["pid"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) {
+	Ops["is_alive"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
+	Ops["exitcode"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
+	Ops["pid"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
 		if pid := c.Proc.Pid(); pid != 0 {
 			return int64(pid), nil
 		}
 		return nil, nil
 	}}
-	Ops["name"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
-	Ops["terminate"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
-	Ops["kill"] = Op{Fields: on(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
-	Ops["set_daemon"] = Op{Fields: on(map[string]Field{"value": {Bool, true}}), Run: func(c *Call) (any, error) {
+	Ops["name"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
+	Ops["terminate"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
+	Ops["kill"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
+	Ops["set_daemon"] = Op{Fields: onProc(map[string]Field{"value": {Bool, true}}), Run: func(c *Call) (any, error) {
 		return nil, c.Proc.SetDaemon(c.In["value"].(bool))
 	}}
 	Ops["active_children"] = Op{Fields: map[string]Field{}, Run: func(*Call) (any, error) {

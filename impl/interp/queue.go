@@ -14,13 +14,6 @@ import (
 // (§4). join_thread and cancel_join_thread are no-ops: mp's Queue has no
 // feeder thread (a put has written its item when it returns).
 func init() {
-	on := func(more map[string]Field) map[string]Field {
-		fields := map[string]Field{"on": {ResourceName, true}}
-		for k, f := range more {
-			fields[k] = f
-		}
-		return fields
-	}
 	queues := []string{"queue", "joinable_queue", "simple_queue"}
 	bounded := []string{"queue", "joinable_queue"}
 	joinable := []string{"joinable_queue"}

@@ -10,13 +10,6 @@ import (
 // The ops of the lock, rlock, semaphore, event, condition and barrier
 // families, and their bulk op (protocol.md §6).
 func init() {
-	on := func(more map[string]Field) map[string]Field {
-		fields := map[string]Field{"on": {ResourceName, true}}
-		for k, f := range more {
-			fields[k] = f
-		}
-		return fields
-	}
 	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock"}
 	semaphores := []string{"semaphore", "bounded_semaphore"}
 	event := []string{"event"}
