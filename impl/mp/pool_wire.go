@@ -68,8 +68,12 @@ type link struct {
 	st  *linkState
 }
 
-func newLink() (*link, error) {
-	seg, err := newSegmentSize("pool", segmentSize+2*linkRingSize)
+func newLink() (*link, error) { return newLinkSize("pool", linkRingSize) }
+
+// newLinkSize makes a link whose rings hold ringSize bytes each (a
+// multiple of the page size).
+func newLinkSize(kind string, ringSize int) (*link, error) {
+	seg, err := newSegmentSize(kind, segmentSize+2*ringSize)
 	if err != nil {
 		return nil, err
 	}
@@ -83,14 +87,19 @@ func (l *link) attach(seg *segment) {
 	l.st = at[linkState](seg)
 }
 
-// tasks and results return the two rings.
+// tasks and results return the two rings, which share the memory after
+// the state page.
 func (l *link) tasks() ring {
-	return ring{s: &l.st.tasks, buf: l.seg.mem[segmentSize : segmentSize+linkRingSize]}
+	n := l.ringSize()
+	return ring{s: &l.st.tasks, buf: l.seg.mem[segmentSize : segmentSize+n]}
 }
 
 func (l *link) results() ring {
-	return ring{s: &l.st.results, buf: l.seg.mem[segmentSize+linkRingSize : segmentSize+2*linkRingSize]}
+	n := l.ringSize()
+	return ring{s: &l.st.results, buf: l.seg.mem[segmentSize+n : segmentSize+2*n]}
 }
+
+func (l *link) ringSize() int { return (len(l.seg.mem) - segmentSize) / 2 }
 
 func (l *link) close() error { return l.seg.close() }
 
@@ -175,23 +184,32 @@ const maxKeptMessage = 64 << 20
 // A reader assembles the messages of a ring, without ever waiting: a message
 // that has only partly arrived stays in the reader until the rest does.
 type reader struct {
-	r    ring
-	hdr  [headerSize]byte
-	nhdr int
-	msg  []byte // the message being assembled, once its header is read
-	nmsg int
-	buf  []byte // reused for messages that fit
+	r     ring
+	limit uint64 // the largest message accepted, if not 0
+	err   error  // set, for good, by a message over the limit
+	hdr   [headerSize]byte
+	nhdr  int
+	msg   []byte // the message being assembled, once its header is read
+	nmsg  int
+	buf   []byte // reused for messages that fit
 }
 
 // next returns the next whole message, or false if none has arrived yet.
 // The message is valid until the following call.
 func (rd *reader) next() ([]byte, bool) {
+	if rd.err != nil {
+		return nil, false
+	}
 	if rd.nhdr < headerSize {
 		rd.nhdr += rd.r.take(rd.hdr[rd.nhdr:])
 		if rd.nhdr < headerSize {
 			return nil, false
 		}
 		n := binary.LittleEndian.Uint64(rd.hdr[:])
+		if rd.limit != 0 && n > rd.limit {
+			rd.err = errFrameTooLarge
+			return nil, false
+		}
 		if n <= uint64(cap(rd.buf)) {
 			rd.msg = rd.buf[:n]
 		} else {
@@ -242,14 +260,13 @@ func linkWait(seq, waiters *atomic.Uint32, spin *linkSpinner, ok, stop func() bo
 		deadline = time.Now().Add(timeout)
 	}
 	for {
-		if stop != nil && stop() {
-			return ok()
-		}
 		waiters.Add(1)
 		seen := seq.Load()
-		if ok() {
+		// stop is asked after seen is loaded: whoever makes it hold then
+		// bumps seq, so that a sleep that began too late ends at once.
+		if ok() || (stop != nil && stop()) {
 			waiters.Add(^uint32(0))
-			return true
+			return ok()
 		}
 		d := time.Duration(-1)
 		if timeout >= 0 {
