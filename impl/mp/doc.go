@@ -137,8 +137,10 @@
 // held around them. A missing key is ErrKey, an index out of range
 // ErrIndex; after Shutdown every proxy op, in every process, fails with
 // ErrClosed. Local clients connect through an inherited socket (nothing in
-// any file system); ManagerServe also serves on a unix or tcp address, for
-// ConnectManager with CPython's HMAC challenge (ErrAuth for a wrong key).
+// any file system), and their requests and replies cross in shared memory,
+// without a system call while client and server are busy; ManagerServe
+// also serves on a unix or tcp address, for ConnectManager with CPython's
+// HMAC challenge (ErrAuth for a wrong key).
 //
 //	m, err := mp.NewManager()
 //	...

@@ -31,10 +31,11 @@ import (
 // Local clients reach the server through a connector: a unix socketpair
 // whose client end every process holding a proxy inherits (proxies travel
 // to children as arguments of New, as Locks do). To connect, a process
-// sends the server one end of a new socketpair over it (SCM_RIGHTS), so
-// there is no address to guess and nothing in any file system or name
-// space; no authentication is needed, as with a memfd, holding the fd is
-// the capability. A manager may also serve on an address (ManagerServe),
+// sends the server, over it (SCM_RIGHTS), one end of a new socketpair and
+// a shared-memory link that carries the requests and replies (see
+// manager_link.go), so there is no address to guess and nothing in any
+// file system or name space; no authentication is needed, as with a
+// memfd, holding the fd is the capability. A manager may also serve on an address (ManagerServe),
 // for ConnectManager from unrelated processes, with CPython's HMAC
 // challenge in both directions.
 //
@@ -478,25 +479,7 @@ func (cl *mclient) put(c *mconn) {
 // dial opens a connection: through the connector, or to the address.
 func (cl *mclient) dial() (*mconn, error) {
 	if !cl.remote {
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			return nil, fmt.Errorf("mp: manager: socketpair: %w", err)
-		}
-		// Control keeps the connector's descriptor from being closed (and
-		// its number reused) under the send, should Shutdown close it.
-		rc, err := cl.connector.SyscallConn()
-		if err == nil {
-			cerr := rc.Control(func(fd uintptr) {
-				err = unix.Sendmsg(int(fd), []byte{0}, unix.UnixRights(fds[1]), nil, unix.MSG_NOSIGNAL)
-			})
-			err = errors.Join(cerr, err)
-		}
-		unix.Close(fds[1])
-		if err != nil {
-			unix.Close(fds[0])
-			return nil, fmt.Errorf("%w (%v)", errManagerClosed, err)
-		}
-		return newMconn(fds[0]), nil
+		return cl.dialLocal()
 	}
 	var sa unix.Sockaddr
 	family := unix.AF_UNIX
@@ -547,6 +530,37 @@ func (cl *mclient) dial() (*mconn, error) {
 	return c, nil
 }
 
+// dialLocal opens a local connection: a new link and socketpair, whose
+// server ends it sends through the connector.
+func (cl *mclient) dialLocal() (*mconn, error) {
+	lk, err := newLinkSize("manager", managerRingSize)
+	if err != nil {
+		return nil, err
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		lk.close()
+		return nil, fmt.Errorf("mp: manager: socketpair: %w", err)
+	}
+	// Control keeps the connector's descriptor from being closed (and
+	// its number reused) under the send, should Shutdown close it.
+	rc, err := cl.connector.SyscallConn()
+	if err == nil {
+		cerr := rc.Control(func(fd uintptr) {
+			rights := unix.UnixRights(fds[1], int(lk.seg.file.Fd()))
+			err = unix.Sendmsg(int(fd), []byte{0}, rights, nil, unix.MSG_NOSIGNAL)
+		})
+		err = errors.Join(cerr, err)
+	}
+	unix.Close(fds[1])
+	if err != nil {
+		unix.Close(fds[0])
+		lk.close()
+		return nil, fmt.Errorf("%w (%v)", errManagerClosed, err)
+	}
+	return newLinkMconn(lk, fds[0], false, cl.maxFrame)
+}
+
 // authError makes a connection the server closed during the handshake an
 // ErrAuth: that is how a server refuses a key.
 func authError(err error) error {
@@ -572,9 +586,9 @@ func (cl *mclient) do(op byte, id uint64, enc func(b []byte) ([]byte, error), de
 			return err
 		}
 	}
-	if len(b)-4 > cl.maxFrame {
+	if len(b)-c.hdr > cl.maxFrame {
 		cl.put(c)
-		return fmt.Errorf("%w: a request of %d bytes exceeds the frame limit of %d", ErrValue, len(b)-4, cl.maxFrame)
+		return fmt.Errorf("%w: a request of %d bytes exceeds the frame limit of %d", ErrValue, len(b)-c.hdr, cl.maxFrame)
 	}
 	if err := c.writeFrame(b); err != nil {
 		c.close()

@@ -175,14 +175,15 @@ type server struct {
 	path     string // a unix socket file to remove at shutdown
 
 	// The sockets to shut down with the server: listener, connector and
-	// every connection, so that a client that asks for the shutdown finds,
-	// once answered, that every other client is cut off too.
-	sockets map[int]bool
+	// every connection (with its link, for a local one), so that a client
+	// that asks for the shutdown finds, once answered, that every other
+	// client is cut off too.
+	sockets map[int]*mlink
 }
 
 func newServer(cfg managerConfig, token string) *server {
 	return &server{objs: map[uint64]*mobject{}, names: map[string]*mobject{}, ids: map[*mobject]uint64{},
-		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]bool{}}
+		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*mlink{}}
 }
 
 func (s *server) stop() {
@@ -194,35 +195,42 @@ func (s *server) stop() {
 	})
 }
 
-// track adds (or removes) a socket to shut down with the server; it
-// reports false once the server is shutting down.
-func (s *server) track(fd int, add bool) bool {
+// track adds a socket (and its link, if not nil) to shut down with the
+// server; it reports false once the server is shutting down.
+func (s *server) track(fd int, l *mlink) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sockets == nil {
 		return false
 	}
-	if add {
-		s.sockets[fd] = true
-	} else {
-		delete(s.sockets, fd)
-	}
+	s.sockets[fd] = l
 	return true
+}
+
+func (s *server) untrack(fd int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.sockets, fd)
 }
 
 // cutOff shuts down every socket but keep: later requests meet their end,
 // and new connections are refused. Shutdown, not close, so that no
-// descriptor number is reused while another goroutine still uses it.
+// descriptor number is reused while another goroutine still uses it; and
+// under the lock, which a connection's untrack takes before it closes, so
+// that no link is unmapped while it is cut.
 func (s *server) cutOff(keep int) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	sockets := s.sockets
 	s.sockets = nil
-	s.mu.Unlock()
 	if s.path != "" {
 		os.Remove(s.path)
 	}
-	for fd := range sockets {
+	for fd, l := range sockets {
 		if fd != keep {
+			if l != nil {
+				l.cut()
+			}
 			unix.Shutdown(fd, unix.SHUT_RDWR)
 		}
 	}
@@ -233,10 +241,10 @@ func (s *server) cutOff(keep int) {
 // the server shuts down.
 func (s *server) serveConn(c *mconn) {
 	defer c.close()
-	if !s.track(c.fd, true) {
+	if !s.track(c.fd, c.l) {
 		return
 	}
-	defer s.track(c.fd, false)
+	defer s.untrack(c.fd)
 	for {
 		req, err := c.readFrame(s.cfg.maxFrame)
 		if err != nil {
@@ -915,7 +923,7 @@ func answerChallenge(c *mconn, key []byte) error {
 // acceptLoop accepts connections on a listening socket, authenticates them
 // and serves them.
 func (s *server) acceptLoop(lfd int) {
-	if !s.track(lfd, true) {
+	if !s.track(lfd, nil) {
 		return
 	}
 	for {
@@ -947,7 +955,7 @@ func (s *server) acceptLoop(lfd int) {
 // connectorLoop receives the connections of local clients: each is one end
 // of a socketpair, sent with SCM_RIGHTS over the connector.
 func (s *server) connectorLoop(fd int) {
-	if !s.track(fd, true) {
+	if !s.track(fd, nil) {
 		return
 	}
 	buf := make([]byte, 16)
@@ -969,9 +977,36 @@ func (s *server) connectorLoop(fd int) {
 			if err != nil {
 				continue
 			}
-			for _, cfd := range fds {
-				go s.serveConn(newMconn(cfd))
+			if len(fds) != 2 {
+				// Not a client's: a socket and its link.
+				for _, fd := range fds {
+					unix.Close(fd)
+				}
+				continue
 			}
+			go s.serveLink(fds[0], fds[1])
 		}
 	}
+}
+
+// serveLink serves a local client's connection: its socket, and the
+// memfd of its link.
+func (s *server) serveLink(sock, mem int) {
+	seg, err := mapSegment(os.NewFile(uintptr(mem), "mp-manager"), -1)
+	if err != nil {
+		unix.Close(sock)
+		return
+	}
+	lk := &link{}
+	lk.attach(seg)
+	if lk.ringSize() <= 0 || lk.ringSize()%4096 != 0 {
+		unix.Close(sock)
+		lk.close()
+		return
+	}
+	c, err := newLinkMconn(lk, sock, true, s.cfg.maxFrame)
+	if err != nil {
+		return
+	}
+	s.serveConn(c)
 }

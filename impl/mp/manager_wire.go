@@ -410,11 +410,13 @@ type refValue struct {
 	id   uint64
 }
 
-// An mconn is one connection to a manager server: a stream socket, used
-// with blocking system calls (no poller between a request and its reply),
-// by one goroutine at a time.
+// An mconn is one connection to a manager server, used by one goroutine at
+// a time: a local client's link (manager_link.go), or a stream socket used
+// with blocking system calls (no poller between a request and its reply).
 type mconn struct {
-	fd   int
+	fd   int    // the socket
+	l    *mlink // a local connection's link, nil on a socket
+	hdr  int    // the size of a frame's length: 4 on a socket, headerSize on a link
 	spin int    // how many times to poll before a blocking read (adaptive)
 	rbuf []byte // received bytes, rbuf[r:w] not yet consumed
 	r, w int
@@ -422,21 +424,39 @@ type mconn struct {
 }
 
 func newMconn(fd int) *mconn {
-	return &mconn{fd: fd, spin: mspinInit, rbuf: make([]byte, 64<<10), wbuf: make([]byte, 4, 256)}
+	return &mconn{fd: fd, hdr: 4, spin: mspinInit, rbuf: make([]byte, 64<<10), wbuf: make([]byte, 4, 256)}
 }
 
-func (c *mconn) close() { unix.Close(c.fd) }
+// newLinkMconn makes the connection of one side of a local client's link.
+func newLinkMconn(lk *link, fd int, server bool, maxFrame int) (*mconn, error) {
+	l, err := newMlink(lk, fd, server, maxFrame)
+	if err != nil {
+		return nil, err
+	}
+	return &mconn{fd: fd, l: l, hdr: headerSize, wbuf: make([]byte, headerSize, 256)}, nil
+}
+
+func (c *mconn) close() {
+	if c.l != nil {
+		c.l.close()
+		return
+	}
+	unix.Close(c.fd)
+}
 
 // startFrame resets the write buffer to an empty frame.
-func (c *mconn) startFrame() []byte { return c.wbuf[:4] }
+func (c *mconn) startFrame() []byte { return c.wbuf[:c.hdr] }
 
-// writeFrame sends the frame built in b (which starts with 4 bytes for the
-// length) in one write.
+// writeFrame sends the frame built in b (which starts with hdr bytes for
+// the length) in one write.
 func (c *mconn) writeFrame(b []byte) error {
-	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
 	if cap(b) <= 1<<20 {
-		c.wbuf = b[:4]
+		c.wbuf = b[:c.hdr]
 	}
+	if c.l != nil {
+		return c.l.write(b)
+	}
+	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
 	for len(b) > 0 {
 		n, err := unix.SendmsgN(c.fd, b, nil, nil, unix.MSG_NOSIGNAL)
 		if err == unix.EINTR || err == unix.EAGAIN {
@@ -460,6 +480,13 @@ var errFrameTooLarge = errors.New("mp: manager: frame too large")
 // readFrame receives one frame's payload, of at most max bytes. The
 // payload is valid until the next readFrame.
 func (c *mconn) readFrame(max int) ([]byte, error) {
+	if c.l != nil {
+		p, err := c.l.read()
+		if err == nil && len(p) > max {
+			return nil, errFrameTooLarge
+		}
+		return p, err
+	}
 	if c.r == c.w {
 		c.r, c.w = 0, 0
 	}

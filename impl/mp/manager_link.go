@@ -1,0 +1,145 @@
+package mp
+
+import (
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// A local client's connection carries its frames through shared memory: a
+// link (pool_wire.go), requests in one ring and replies in the other, which
+// both sides poll for a while before they sleep. A request and its reply
+// between a client and a server that are both running then cost no system
+// call, where a socket costs four, and the wakes of sleepers besides.
+//
+// The connection keeps its socketpair, which carries no data: it tells what
+// shared memory does not, that the other side is gone (its end reads EOF
+// once the other process exits or shuts its end down), and the server cuts
+// off a link at shutdown as it does any socket.
+type mlink struct {
+	lk   *link
+	in   reader
+	out  ring
+	sock *os.File // non-blocking: watch reads it through the runtime's poller
+	dead atomic.Bool
+	// serving: the server's side, which serves no request once the link
+	// is cut off, whereas a client reads the replies sent before.
+	serving bool
+	gone    chan struct{} // closed when watch returns
+}
+
+// managerRingSize is the size of each ring of a link: a larger frame
+// streams through in parts.
+const managerRingSize = 64 << 10
+
+// newMlink makes the connection of one side of a link: the client writes
+// requests into the tasks ring and reads replies from the results ring,
+// the server the other way round. It owns sock and lk from then on.
+func newMlink(lk *link, sock int, server bool, maxFrame int) (*mlink, error) {
+	if err := unix.SetNonblock(sock, true); err != nil {
+		unix.Close(sock)
+		lk.close()
+		return nil, err
+	}
+	m := &mlink{lk: lk, sock: os.NewFile(uintptr(sock), "mp-manager"), gone: make(chan struct{}), serving: server}
+	if server {
+		m.in, m.out = reader{r: lk.tasks()}, lk.results()
+	} else {
+		m.in, m.out = reader{r: lk.results()}, lk.tasks()
+	}
+	m.in.limit = uint64(maxFrame)
+	go m.watch()
+	return m, nil
+}
+
+// watch waits for the socket's end, then wakes whoever waits on the link.
+func (m *mlink) watch() {
+	defer close(m.gone)
+	var b [1]byte
+	for {
+		if _, err := m.sock.Read(b[:]); err != nil {
+			break
+		}
+	}
+	m.cut()
+}
+
+// cut marks the link dead and wakes whoever waits on it: watch does when
+// the other side's end closes, a server shutting down does at once.
+func (m *mlink) cut() {
+	m.dead.Store(true)
+	for _, seq := range []*atomic.Uint32{&m.in.r.s.dataSeq, &m.out.s.spaceSeq} {
+		seq.Add(1)
+		linkFutexWake(seq)
+	}
+}
+
+func (m *mlink) stopped() bool { return m.dead.Load() }
+
+// read returns the next frame's payload, valid until the next read.
+func (m *mlink) read() ([]byte, error) {
+	for {
+		// Once dead is seen, whatever the other side wrote before its end
+		// closed is there to read, before EOF.
+		dead := m.dead.Load()
+		if p, ok := m.in.next(); ok {
+			// Checked after the read: a request sent once the server's
+			// shutdown was answered, so after cut, is never served.
+			if m.serving && m.dead.Load() {
+				return nil, ErrEOF
+			}
+			return p, nil
+		}
+		if m.in.err != nil {
+			return nil, m.in.err
+		}
+		if dead {
+			return nil, ErrEOF
+		}
+		ready := func() bool { return m.in.r.avail() > 0 }
+		if !mlinkSpin(ready) {
+			s := m.in.r.s
+			linkWait(&s.dataSeq, &s.dataWaiters, nil, ready, m.stopped, -1)
+		}
+	}
+}
+
+// mlinkSpin polls try before a reader sleeps, for about as long as a
+// request takes to be answered on a busy machine (tens of microseconds),
+// yielding the CPU now and then: with more busy processes than CPUs (two
+// clients and a server on two), the process polled for may be waiting for
+// this very CPU. A futex sleep and wake would cost more, and a process
+// woken on an idle CPU takes longer still to run. Unlike the pool's
+// linkSpinner, the poll does not adapt: once a reader starts sleeping its
+// peer answers late, which shortens an adaptive poll, which makes it sleep
+// more, until every request costs two sleeps (measured: a third of the
+// throughput).
+func mlinkSpin(try func() bool) bool {
+	const polls, yieldEvery = 4096, 64
+	for i := range polls {
+		if try() {
+			return true
+		}
+		if i%yieldEvery == yieldEvery-1 {
+			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		}
+	}
+	return false
+}
+
+// write sends the frame built in b, whose first headerSize bytes are left
+// for its length.
+func (m *mlink) write(b []byte) error {
+	if m.dead.Load() {
+		return ErrEOF
+	}
+	return m.out.write(b, m.stopped)
+}
+
+// close ends the connection: the other side sees EOF.
+func (m *mlink) close() {
+	m.sock.Close()
+	<-m.gone
+	m.lk.close()
+}
