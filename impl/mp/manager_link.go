@@ -9,7 +9,7 @@ import (
 
 // A local client's connection carries its frames through shared memory: a
 // link (pool_wire.go), requests in one ring and replies in the other, which
-// both sides poll for a while before they sleep. A request and its reply
+// both sides poll for a while before they sleep (linkSpin). A request and its reply
 // between a client and a server that are both running then cost no system
 // call, where a socket costs four, and the wakes of sleepers besides.
 //
@@ -97,35 +97,8 @@ func (m *mlink) read() ([]byte, error) {
 		if dead {
 			return nil, ErrEOF
 		}
-		ready := func() bool { return m.in.r.avail() > 0 }
-		if !mlinkSpin(ready) {
-			s := m.in.r.s
-			linkWait(&s.dataSeq, &s.dataWaiters, nil, ready, m.stopped, -1)
-		}
+		m.in.wait(m.stopped, -1)
 	}
-}
-
-// mlinkSpin polls try before a reader sleeps, for about as long as a
-// request takes to be answered on a busy machine (tens of microseconds),
-// yielding the CPU now and then: with more busy processes than CPUs (two
-// clients and a server on two), the process polled for may be waiting for
-// this very CPU. A futex sleep and wake would cost more, and a process
-// woken on an idle CPU takes longer still to run. Unlike the pool's
-// linkSpinner, the poll does not adapt: once a reader starts sleeping its
-// peer answers late, which shortens an adaptive poll, which makes it sleep
-// more, until every request costs two sleeps (measured: a third of the
-// throughput).
-func mlinkSpin(try func() bool) bool {
-	const polls, yieldEvery = 4096, 64
-	for i := range polls {
-		if try() {
-			return true
-		}
-		if i%yieldEvery == yieldEvery-1 {
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		}
-	}
-	return false
 }
 
 // write sends the frame built in b, whose first headerSize bytes are left

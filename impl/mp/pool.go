@@ -60,8 +60,6 @@ type Pool struct {
 	startErr    error          // why the last worker failed to start
 	forgotten   []pendingEntry // lost jobs kept outstanding (LostTasksHang)
 	done        chan struct{}
-
-	poll linkSpinner // how long Get polls before it sleeps
 }
 
 type poolState int
@@ -296,7 +294,6 @@ func (w *worker) collect() {
 	ready := func() bool { return w.rx.avail() > 0 }
 	idle := time.NewTimer(collectIdle)
 	defer idle.Stop()
-	var spin linkSpinner
 	for !w.dead.Load() {
 		if w.pollers.Load() > 0 {
 			idle.Reset(collectIdle)
@@ -307,7 +304,7 @@ func (w *worker) collect() {
 			continue
 		}
 		s := w.rx.s
-		if linkWait(&s.dataSeq, &s.dataWaiters, &spin, ready, stop, -1) {
+		if linkWait(&s.dataSeq, &s.dataWaiters, true, ready, stop, -1) {
 			w.drain()
 		}
 	}
@@ -1142,7 +1139,7 @@ func (r *AsyncResult[R]) await(ctx context.Context) {
 		}
 		return r.ready.Load()
 	}
-	if read() || r.p.poll.spin(read) {
+	if read() || linkSpin(read) {
 		return
 	}
 	s := w.rx.s
@@ -1154,7 +1151,7 @@ func (r *AsyncResult[R]) await(ctx context.Context) {
 		if deadline, ok := ctx.Deadline(); ok {
 			nap = max(min(nap, time.Until(deadline)), 0)
 		}
-		linkWait(&s.dataSeq, &s.dataWaiters, nil, arrived, stop, nap)
+		linkWait(&s.dataSeq, &s.dataWaiters, false, arrived, stop, nap)
 	}
 }
 
