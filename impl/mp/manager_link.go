@@ -9,9 +9,10 @@ import (
 
 // A local client's connection carries its frames through shared memory: a
 // link (pool_wire.go), requests in one ring and replies in the other, which
-// both sides poll for a while before they sleep (linkSpin). A request and its reply
-// between a client and a server that are both running then cost no system
-// call, where a socket costs four, and the wakes of sleepers besides.
+// both sides poll for a while before they sleep (linkSpin). A request and
+// its reply between a client and a server that are both running then cost
+// no system call, where a socket costs four, and the wakes of sleepers
+// besides.
 //
 // The connection keeps its socketpair, which carries no data: it tells what
 // shared memory does not, that the other side is gone (its end reads EOF

@@ -953,7 +953,8 @@ func (s *server) acceptLoop(lfd int) {
 }
 
 // connectorLoop receives the connections of local clients: each is one end
-// of a socketpair, sent with SCM_RIGHTS over the connector.
+// of a socketpair and the memfd of its link, sent with SCM_RIGHTS over the
+// connector.
 func (s *server) connectorLoop(fd int) {
 	if !s.track(fd, nil) {
 		return
