@@ -151,20 +151,21 @@
 // # Pools
 //
 // NewPool starts CPython's Pool: Processes workers (runtime.NumCPU() by
-// default), daemonic children named PoolWorker-k, that run tasks:
-// functions registered with RegisterTask, typed by their argument and
-// result. Apply and ApplyAsync (an AsyncResult with Get, Wait, Ready,
-// Successful and optional Callbacks) run one call; Map and MapAsync run a
-// slice in chunks (CPython's default chunk size) and return the results in
-// input order; Imap and ImapUnordered yield them as they come (an
-// iter.Seq2). CPython's starmap is Map over a struct argument. A task's error or panic comes back as a *TaskError with its
-// message. Initializer runs a target once in each worker; MaxTasksPerChild
-// replaces a worker after that many jobs. Close then Join waits for the
-// tasks; Terminate kills the workers and fails what is pending with
-// ErrClosed. Beyond CPython, a worker that dies in a task (killed, or
-// os.Exit) fails that task with ErrWorkerLost and is replaced, and the
-// others go on: CPython waits for ever there. Tasks and results cross in
-// shared-memory rings, without a system call while both sides are busy.
+// default), daemonic children named PoolWorker-k, that run tasks: functions
+// registered with RegisterTask, typed by their argument and result. Apply
+// and ApplyAsync (an AsyncResult with Get, Wait, Ready, Successful and
+// optional Callbacks) run one call; Map and MapAsync run a slice in chunks
+// (CPython's default chunk size) and return the results in input order;
+// Imap and ImapUnordered yield them as they come (an iter.Seq2). CPython's
+// starmap is Map over a struct argument. A task's error or panic comes back
+// as a *TaskError with its message. Initializer runs a target once in each
+// worker; MaxTasksPerChild replaces a worker after that many jobs. Close
+// then Join waits for the tasks; Terminate kills the workers and fails what
+// is pending with ErrClosed. Beyond CPython, a worker that dies in a task
+// (killed, or os.Exit) fails that task with ErrWorkerLost and is replaced,
+// and the others go on: CPython waits for ever there. Tasks and results
+// cross in shared-memory rings, without a system call while both sides are
+// busy.
 //
 //	var square = mp.RegisterTask("square", func(x int) (int, error) { return x * x, nil })
 //

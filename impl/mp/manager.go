@@ -31,13 +31,13 @@ import (
 // Local clients reach the server through a connector: a unix socketpair
 // whose client end every process holding a proxy inherits (proxies travel
 // to children as arguments of New, as Locks do). To connect, a process
-// sends the server, over it (SCM_RIGHTS), one end of a new socketpair and
-// a shared-memory link that carries the requests and replies (see
-// manager_link.go), so there is no address to guess and nothing in any
-// file system or name space; no authentication is needed, as with a
-// memfd, holding the fd is the capability. A manager may also serve on an address (ManagerServe),
-// for ConnectManager from unrelated processes, with CPython's HMAC
-// challenge in both directions.
+// sends the server, over it (SCM_RIGHTS), one end of a new socketpair and a
+// shared-memory link that carries the requests and replies (see
+// manager_link.go), so there is no address to guess and nothing in any file
+// system or name space; no authentication is needed, as with a memfd,
+// holding the fd is the capability. A manager may also serve on an address
+// (ManagerServe), for ConnectManager from unrelated processes, with
+// CPython's HMAC challenge in both directions.
 //
 // After Shutdown every proxy op, in every process, fails with ErrClosed:
 // the server has exited, so requests in flight meet the end of their
