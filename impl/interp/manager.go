@@ -21,7 +21,7 @@ import (
 
 // ManagerOptions are added to the options of every manager the driver
 // starts, and of every manager.connect: a mutant may break the server
-// with mp's options for testing the harness (mp.ManagerDropConcurrentWrites,
+// with the faults of an mpfault build of mp (mp.ManagerDropConcurrentWrites,
 // mp.ManagerStaleReads, mp.ManagerSkipAuth).
 var ManagerOptions []mp.ManagerOption
 

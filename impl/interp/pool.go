@@ -30,9 +30,9 @@ import (
 
 // PoolOptions returns options added after those of every pool a scenario
 // creates (spec is the pool as declared), so that a mutant driver can break
-// the pool without touching its ops: return mp.LostTasksHang() for a pool
-// that hangs on a dead worker, as CPython's does, or mp.Processes(n+1) for
-// one that exceeds its size. Other pool mutants wrap entries of Ops in an
+// the pool without touching its ops: return mp.LostTasksHang() (an mpfault
+// build) for a pool that hangs on a dead worker, as CPython's does, or
+// mp.Processes(n+1) for one that exceeds its size. Other pool mutants wrap entries of Ops in an
 // init function, as the package comment shows: "pool.apply_async" run twice
 // (with a copy of the Call whose In binds another name) runs a task twice,
 // one that returns nil, nil without calling through drops a task, and a

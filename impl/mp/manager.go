@@ -82,28 +82,6 @@ func ManagerMaxFrame(n int) ManagerOption {
 	return func(c *managerConfig) { c.maxFrame = n }
 }
 
-// ManagerDropConcurrentWrites is for testing the harness, never for use:
-// the server acknowledges a write without doing it when another client's
-// request is pending (or arrives within 2 ms), so that a spec that counts
-// concurrent writes can be shown to fail.
-func ManagerDropConcurrentWrites() ManagerOption {
-	return func(c *managerConfig) { c.dropConcurrent = true }
-}
-
-// ManagerStaleReads is for testing the harness, never for use: the server
-// answers reads from a copy of each object taken before its latest write,
-// so a read never sees the last write made.
-func ManagerStaleReads() ManagerOption {
-	return func(c *managerConfig) { c.staleReads = true }
-}
-
-// ManagerSkipAuth is for testing the harness, never for use: the server
-// accepts any authkey, and a client (ConnectManager) does not check the
-// server's answer to its own challenge.
-func ManagerSkipAuth() ManagerOption {
-	return func(c *managerConfig) { c.skipAuth = true }
-}
-
 func newConfig(opts []ManagerOption) managerConfig {
 	cfg := managerConfig{maxFrame: DefaultMaxFrame}
 	for _, o := range opts {

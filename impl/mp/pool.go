@@ -58,7 +58,7 @@ type Pool struct {
 	outstanding int            // jobs submitted and not finished
 	nextID      uint64         // the last job id handed out
 	startErr    error          // why the last worker failed to start
-	forgotten   []pendingEntry // lost jobs kept outstanding (LostTasksHang)
+	forgotten   []pendingEntry // lost jobs kept outstanding (the lostTasksHang fault)
 	done        chan struct{}
 }
 
@@ -110,13 +110,6 @@ func Initializer[A any](t Target[A], arg A) PoolOption {
 func WorkerOptions(opts ...Option) PoolOption {
 	return func(o *poolOptions) { o.workerOpts = append(o.workerOpts, opts...) }
 }
-
-// LostTasksHang makes the pool do what CPython's does when a worker dies
-// while it runs a task: the task's result never becomes ready, so a Get
-// without a deadline, Map and Join wait for ever. It exists for the
-// conformance harness's mutant drivers, to show that its specs catch that
-// behaviour; no program should want it.
-func LostTasksHang() PoolOption { return func(o *poolOptions) { o.lostHangs = true } }
 
 // A worker is the pool's side of one worker process.
 type worker struct {

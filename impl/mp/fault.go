@@ -1,0 +1,31 @@
+package mp
+
+// Faults are bugs on purpose, for the conformance harness's mutant drivers: each
+// breaks one behaviour so that the spec of that behaviour can be shown to fail.
+// They are not part of the API: a program reaches them only through a build with
+// the mpfault tag (fault_mpfault.go), and this package's tests through
+// export_test.go.
+
+// managerDropConcurrentWrites makes the server acknowledge a write without doing
+// it when another client's request is pending (or arrives within 2 ms), so that a
+// spec that counts concurrent writes can be shown to fail.
+func managerDropConcurrentWrites() ManagerOption {
+	return func(c *managerConfig) { c.dropConcurrent = true }
+}
+
+// managerStaleReads makes the server answer reads from a copy of each object
+// taken before its latest write, so a read never sees the last write made.
+func managerStaleReads() ManagerOption {
+	return func(c *managerConfig) { c.staleReads = true }
+}
+
+// managerSkipAuth makes the server accept any authkey, and a client
+// (ConnectManager) not check the server's answer to its own challenge.
+func managerSkipAuth() ManagerOption {
+	return func(c *managerConfig) { c.skipAuth = true }
+}
+
+// lostTasksHang makes the pool do what CPython's does when a worker dies while
+// it runs a task: the task's result never becomes ready, so a Get without a
+// deadline, Map and Join wait for ever.
+func lostTasksHang() PoolOption { return func(o *poolOptions) { o.lostHangs = true } }

@@ -1,0 +1,11 @@
+//go:build mpfault
+
+package mp
+
+// The faults of fault.go, for a mutant driver built with -tags mpfault.
+var (
+	ManagerDropConcurrentWrites = managerDropConcurrentWrites
+	ManagerStaleReads           = managerStaleReads
+	ManagerSkipAuth             = managerSkipAuth
+	LostTasksHang               = lostTasksHang
+)
