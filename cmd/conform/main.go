@@ -24,9 +24,9 @@ import (
 	"os"
 	"strings"
 
+	_ "github.com/mpconform/mpconform/suites/connection"
 	_ "github.com/mpconform/mpconform/suites/daemon"
 	_ "github.com/mpconform/mpconform/suites/manager"
-	_ "github.com/mpconform/mpconform/suites/pipe"
 	_ "github.com/mpconform/mpconform/suites/pool"
 	_ "github.com/mpconform/mpconform/suites/process"
 	_ "github.com/mpconform/mpconform/suites/queue"

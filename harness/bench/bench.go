@@ -1,4 +1,4 @@
-// Package bench defines the benchmark workloads of design §6 and runs them on an
+// Package bench defines the benchmark workloads of docs/benchmarks.md and runs them on an
 // implementation's driver.
 //
 // A workload is a scenario whose measuring processes bracket one bulk op (or a

@@ -14,9 +14,10 @@ import (
 	"sync"
 )
 
-// Profiles group behaviours (design §4).
+// Profiles group behaviours: core (the tutorial), extended (the rest of
+// CPython's documented API) and robust (guarantees beyond CPython).
 const (
-	Core     = "core"     // the tutorial's seven programs
+	Core     = "core"     // the tutorial's programs
 	Extended = "extended" // the rest of CPython's documented API
 	Robust   = "robust"   // guarantees beyond CPython
 )

@@ -1,8 +1,8 @@
 // Package report turns a run's spec outcomes into per-behaviour results and writes
 // them as results.json, junit.xml and summary.md (and a terminal table).
 //
-// It knows the result statuses of design §4 and the expectations file format; it
-// does not run anything.
+// It knows the result statuses (pass, fail, xfail, unsupported, flaky) and the
+// expectations file format; it does not run anything.
 package report
 
 import (

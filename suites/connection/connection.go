@@ -1,6 +1,7 @@
-// Package pipe holds the specs for Pipe connections between processes: exact
-// delivery, end of file and direction (docs/behaviours.md, area "pipe").
-package pipe
+// Package connection holds the specs for multiprocessing.connection: Pipe
+// connections between processes, with exact delivery, end of file and direction
+// (docs/behaviours.md, area "pipe").
+package connection
 
 import (
 	"crypto/sha256"
@@ -45,7 +46,7 @@ var (
 	manyInOrder = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.many-in-order", Profile: catalogue.Extended, Features: []string{"process", "pipe", "bulk"},
 		Rule:   "100 000 small messages sent by one process arrive, each once, in the order sent",
-		Source: "CPython docs: Pipe ('a pair of connection objects connected by a pipe'); issue 4",
+		Source: "CPython docs: Pipe ('a pair of connection objects connected by a pipe')",
 	})
 )
 

@@ -1,4 +1,4 @@
-package pipe_test
+package connection_test
 
 import (
 	"testing"
@@ -6,10 +6,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	_ "github.com/mpconform/mpconform/suites/pipe"
+	_ "github.com/mpconform/mpconform/suites/connection"
 )
 
-func TestPipe(t *testing.T) {
+func TestConnection(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "pipe")
+	RunSpecs(t, "connection")
 }

@@ -35,7 +35,7 @@ var (
 	linearizable = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.linearizable", Profile: catalogue.Extended, Features: []string{"process", "manager"},
 		Rule:   "random concurrent histories of dict and list operations from four processes are linearizable",
-		Source: "CPython docs: managers ('a server process ... holds Python objects'); issue 5; checked with porcupine",
+		Source: "CPython docs: managers ('a server process ... holds Python objects'); checked with porcupine",
 	})
 	nested = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.nested", Profile: catalogue.Extended, Features: []string{"process", "manager"},
@@ -72,7 +72,7 @@ var (
 		ID: "manager.stress", Profile: catalogue.Robust, Features: []string{"process", "manager", "bulk"},
 		Rule: "16 clients each set the same 100 keys of their own, 10 then 100 times over: every set is acknowledged, " +
 			"the dict ends with exactly 1 600 keys, and no process's peak memory grows by more than half (plus 16 MiB) with the work",
-		Source: "issue 8",
+		Source: "mpconform robust profile",
 	})
 	authRefused = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.auth-refused", Profile: catalogue.Extended, Features: []string{"process", "manager", "manager.remote"},

@@ -104,7 +104,7 @@ var (
 		ID: "pool.stress", Profile: catalogue.Robust, Features: []string{"pool"},
 		Rule: "a Pool(8) runs 10 000, then 100 000 tasks in maps of 1 000: every result comes back in order, " +
 			"and no process's peak memory grows by more than half (plus 16 MiB) with the work",
-		Source: "issue 8",
+		Source: "mpconform robust profile",
 	})
 	workerKilled = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.worker-killed", Profile: catalogue.Robust, Features: []string{"pool"},

@@ -70,7 +70,7 @@ var (
 	noOrphans = catalogue.Add(catalogue.Behaviour{
 		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"process", "daemon", "event"},
 		Rule:   "the children of a process killed by SIGKILL, daemonic or not, stop within a grace period (1 s) instead of running on as orphans",
-		Source: "issue 8; CPython: gh-80180 (children outlive a parent killed by SIGKILL)",
+		Source: "mpconform robust profile; CPython: gh-80180 (children outlive a parent killed by SIGKILL)",
 		Guarantee: "Every child of mp is started with PR_SET_PDEATHSIG = SIGKILL (the ParentDeathSignal option), " +
 			"set from an OS thread that stays locked for the child's whole life (golang/go#27505), so the kernel " +
 			"kills the child as soon as its parent dies, whatever killed the parent; grandchildren follow, " +
@@ -80,7 +80,7 @@ var (
 		ID: "process.killed-main-leaves-nothing", Profile: catalogue.Robust,
 		Features: []string{"process", "daemon", "semaphore", "lock", "queue", "pipe"},
 		Rule:     "a main program killed by SIGKILL while its children run and its primitives are in use leaves no process, nothing in $TMPDIR and nothing in /dev/shm",
-		Source:   "issue 8; CPython: gh-80180 (orphans), and semaphores left in /dev/shm when the resource tracker dies",
+		Source:   "mpconform robust profile; CPython: gh-80180 (orphans), and semaphores left in /dev/shm when the resource tracker dies",
 		Guarantee: "mp names no file: its shared memory is anonymous (memfd), its pipes and sockets are unnamed " +
 			"(pipe2, socketpair), and a manager listens on an abstract unix socket unless given a path, so a " +
 			"killed process leaves nothing in /tmp or /dev/shm; the kernel frees each object with its last " +
@@ -89,7 +89,7 @@ var (
 	many = catalogue.Add(catalogue.Behaviour{
 		ID: "process.many", Profile: catalogue.Robust, Features: []string{"process"},
 		Rule:   "1 000 processes started and joined one after another, then 200 alive at once: each runs and exits 0, with its own pid, and none is left",
-		Source: "issue 8",
+		Source: "mpconform robust profile",
 	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
 		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"process"},

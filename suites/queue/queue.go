@@ -45,12 +45,12 @@ var (
 	noLoss = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.no-loss", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
 		Rule:   "4 producers and 4 consumers moving 40 000 items through one Queue: every item arrives exactly once",
-		Source: "CPython docs: multiprocessing.Queue ('process and thread safe'); issue 4",
+		Source: "CPython docs: multiprocessing.Queue ('process and thread safe')",
 	})
 	fifoPerProducer = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.fifo-per-producer", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
 		Rule:   "under 4×4 load, each consumer sees each producer's items in the order they were put",
-		Source: "CPython docs: multiprocessing.Queue (FIFO); issue 4",
+		Source: "CPython docs: multiprocessing.Queue (FIFO)",
 	})
 	putResumes = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.put-resumes", Profile: catalogue.Extended, Features: []string{"process", "queue"},
@@ -76,7 +76,7 @@ var (
 		ID: "queue.survives-kill", Profile: catalogue.Robust, Features: []string{"process", "queue", "event", "bulk"},
 		Rule: "a process SIGKILLed while it waits on a Queue (get or put) or works on it neither deadlocks the queue " +
 			"nor makes it lose, duplicate or corrupt the items of the processes that remain",
-		Source: "issue 4; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
+		Source: "mpconform robust profile; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
 		Guarantee: "A process killed at any point of a put or a get, SIGKILL included, neither deadlocks the queue nor makes it " +
 			"lose or duplicate any message but the one it was putting or getting: the put and get locks record their holder's " +
 			"pid and start time, and a process that has waited 20 ms for a lock whose holder has died takes it over and repairs " +
@@ -93,7 +93,7 @@ var (
 		ID: "queue.stress", Profile: catalogue.Robust, Features: []string{"process", "queue", "bulk"},
 		Rule: "4 producers and 4 consumers move 1 000 000 items through one Queue with none lost, " +
 			"and no process's peak memory grows by more than half (plus 16 MiB) from a run ten times smaller",
-		Source: "issue 8",
+		Source: "mpconform robust profile",
 	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
