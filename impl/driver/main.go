@@ -2,12 +2,8 @@
 // runs mpconform scenarios with package mp (see docs/protocol.md).
 package main
 
-import (
-	"github.com/mpconform/mpconform/impl/interp"
-	"github.com/mpconform/mpconform/impl/mp"
-)
+import "github.com/mpconform/mpconform/impl/interp"
 
 func main() {
-	mp.Main() // a child process runs its program here and never returns
-	interp.Main()
+	interp.Main(interp.Reference())
 }

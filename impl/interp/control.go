@@ -9,7 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func init() {
+// controlOps are the ops of the control family (protocol.md §6).
+func controlOps() map[string]Op {
+	Ops := map[string]Op{}
 	Ops["sleep"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Blocks: true, Run: sleep}
 	Ops["busy"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Run: busy}
 	Ops["emit"] = Op{Fields: map[string]Field{"value": {Value, true}}, Run: emit}
@@ -19,6 +21,7 @@ func init() {
 	Ops["raise"] = Op{Fields: map[string]Field{"message": {String, true}}, Silent: true, Run: raise}
 	Ops["crash"] = Op{Fields: map[string]Field{"signal": {Name, true}}, Silent: true, Run: crash}
 	Ops["return"] = Op{Fields: map[string]Field{"value": {Value, false}}, Run: ret}
+	return Ops
 }
 
 func sleep(c *Call) (any, error) {
@@ -67,7 +70,7 @@ func exit(c *Call) (any, error) {
 		c.r.ending = &ending{exit: true, code: int(code)}
 		return nil, nil
 	}
-	AtEnd()
+	driver.end()
 	os.Exit(int(code))
 	return nil, nil
 }
@@ -78,8 +81,10 @@ func raise(c *Call) (any, error) {
 	return nil, nil
 }
 
+// ret is return; its value is a pool task's result (pool.go).
 func ret(c *Call) (any, error) {
 	c.r.ending = &ending{}
+	c.r.returned = c.In["value"]
 	return c.In["value"], nil
 }
 

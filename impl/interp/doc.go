@@ -2,12 +2,15 @@
 // runs mpconform scenarios (docs/protocol.md) with package mp, one real
 // process per spawned program, and writes their trace.
 //
-// A driver's main is
+// A Driver is an interpreter: its op table and its hooks. The reference
+// driver's main is
 //
 //	func main() {
-//		mp.Main() // a child process runs its program here and never returns
-//		interp.Main()
+//		interp.Main(interp.Reference())
 //	}
+//
+// Main calls mp.Main itself, once the driver is set: a child process runs
+// its program there, with the driver, and never returns.
 //
 // Main validates the whole scenario before running any of it: an unknown op
 // or field, a field of the wrong type or an unsupported resource exits 2 with
@@ -23,9 +26,9 @@
 // barrier, queue, joinable_queue, simple_queue, and a pipe's ends) is a
 // handle of package mp, held in a Resource. A pipe named P makes two
 // resources of type "pipe_end", P.0 and P.1, which ops and refs name; P
-// itself has no ops. Queue items and pipe messages carry values as
-// encodeMessage makes them (queue.go). Main holds them
-// all; a {"ref": NAME} spawn argument passes that resource to the child with
+// itself has no ops (connection.go). Queue items and pipe messages carry
+// values as encodeMessage makes them (queue.go). Main holds them all; a
+// {"ref": NAME} spawn argument passes that resource to the child with
 // its arguments (its file descriptors travel with it), and a child holds
 // only those: an op on another one records an Error. A step's "on" names a
 // resource by its global name; the op finds it in Call.On. Op.On lists the
@@ -44,15 +47,18 @@
 // # Mutants
 //
 // Deliberately broken drivers, which prove that a spec can fail, reuse this
-// package and change one thing. The op table Ops, the end-of-program hook
-// AtEnd, SpawnOptions, ManagerOptions, PoolOptions and NewResource (which
-// makes each resource) are variables for that. Change them in an init function of the mutant's main
-// package: init runs in every process, before mp.Main dispatches a child, so
-// children run the same broken ops. For example, a driver whose children
-// never overlap:
+// package and change one thing in their copy of the reference driver: an
+// entry of Ops, or a hook (AtEnd, SpawnOptions, Getppid, NewResource,
+// ManagerOptions, PoolOptions). A child process runs the binary again and
+// makes its driver again, so the change must be made the same way in every
+// process, before Main: from the environment (the mutant binary reads
+// $MPCONFORM_MUTANT), not from the run. The pools a process created are
+// terminated at its end whatever its AtEnd does. For example, a driver
+// whose children never overlap:
 //
-//	func init() {
-//		start := interp.Ops["start"]
+//	func main() {
+//		d := interp.Reference()
+//		start := d.Ops["start"]
 //		run := start.Run
 //		start.Run = func(c *interp.Call) (any, error) {
 //			v, err := run(c)
@@ -61,34 +67,34 @@
 //			}
 //			return v, err
 //		}
-//		interp.Ops["start"] = start
+//		d.Ops["start"] = start
+//		interp.Main(d)
 //	}
 //
 // one whose locks admit everyone (its release would then need wrapping too,
 // or it fails with ValueError):
 //
-//	func init() {
-//		acquire := interp.Ops["acquire"]
-//		run := acquire.Run
-//		acquire.Run = func(c *interp.Call) (any, error) {
-//			if c.On.Type == "lock" {
-//				return true, nil // acquired, without taking the lock
-//			}
-//			return run(c)
+//	acquire := d.Ops["acquire"]
+//	run := acquire.Run
+//	acquire.Run = func(c *interp.Call) (any, error) {
+//		if c.On.Type == "lock" {
+//			return true, nil // acquired, without taking the lock
 //		}
-//		interp.Ops["acquire"] = acquire
+//		return run(c)
 //	}
+//	d.Ops["acquire"] = acquire
 //
 // and one that leaves daemons running at the end of main:
 //
-//	func init() {
-//		interp.SpawnOptions = []mp.Option{mp.ParentDeathSignal(0)}
-//		interp.AtEnd = func() {
-//			for _, p := range mp.ActiveChildren() {
-//				if !p.Daemon() {
-//					p.Join(context.Background())
-//				}
+//	d.SpawnOptions = []mp.Option{mp.ParentDeathSignal(0)}
+//	d.AtEnd = func() {
+//		for _, p := range mp.ActiveChildren() {
+//			if !p.Daemon() {
+//				p.Join(context.Background())
 //			}
 //		}
 //	}
+//
+// fixtures/impls/mutants/driver holds the project's mutants, one table of
+// them.
 package interp

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,22 +18,31 @@ import (
 
 // The test binary doubles as a driver: run with testDriver set, it is one.
 // testMutant additionally applies the overrides a mutant would, to show
-// that children see them.
+// that children see them; testAtEnd replaces AtEnd with one that reports
+// the children still alive when it runs.
 const (
 	testDriver = "INTERP_TEST_DRIVER"
 	testMutant = "INTERP_TEST_MUTANT"
+	testAtEnd  = "INTERP_TEST_AT_END"
 )
 
 func TestMain(m *testing.M) {
+	d := Reference()
 	if os.Getenv(testMutant) != "" {
-		emit := Ops["emit"]
+		emit := d.Ops["emit"]
 		emit.Run = func(c *Call) (any, error) { return "mutated", nil }
-		Ops["emit"] = emit
+		d.Ops["emit"] = emit
 	}
-	mp.Main()
+	if os.Getenv(testAtEnd) != "" {
+		d.AtEnd = func() {
+			fmt.Fprintf(os.Stderr, "children at the end: %d\n", len(mp.ActiveChildren()))
+			mp.Shutdown()
+		}
+	}
 	if os.Getenv(testDriver) != "" {
-		Main()
+		Main(d)
 	}
+	driver = &d // for the tests that parse scenarios in this process
 	os.Exit(m.Run())
 }
 
@@ -228,6 +238,27 @@ func TestOverridesReachChildren(t *testing.T) {
 		testMutant+"=1")
 	if emits := res.find("Process-1", "emit"); len(emits) != 1 || emits[0]["value"] != "mutated" {
 		t.Errorf("the child's emit was not overridden: %v", emits)
+	}
+}
+
+func TestReferenceIsAFreshCopy(t *testing.T) {
+	a := Reference()
+	a.Ops["emit"] = Op{}
+	a.Features[0] = "changed"
+	b := Reference()
+	if b.Ops["emit"].Run == nil || b.Features[0] != "control" {
+		t.Error("a change to one copy of the reference driver reached another")
+	}
+}
+
+// A driver whose AtEnd replaces mp.Shutdown still terminates its pools
+// first: pool termination is the interpreter's, not AtEnd's.
+func TestPoolsEndWhateverAtEnd(t *testing.T) {
+	res := drive(t, `{"resources": [{"name": "P", "type": "pool", "processes": 2}],
+		"programs": {"one": {"steps": [{"op": "return", "value": 1}]}},
+		"main": [{"op": "pool.apply", "on": "P", "program": "one"}]}`, testAtEnd+"=1")
+	if res.code != 0 || !strings.Contains(res.stderr, "children at the end: 0\n") {
+		t.Errorf("exit %d, stderr %q: want 0 children left when AtEnd runs", res.code, res.stderr)
 	}
 }
 

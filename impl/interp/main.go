@@ -13,10 +13,18 @@ import (
 // Version is the driver's version, reported by hello.
 const Version = "0.1.0"
 
-// Main is the driver's entry point: it runs the command in os.Args and exits
-// with the protocol's exit code (protocol.md §2, §3). It calls mp.Main first,
-// so that a child process runs its program there.
-func Main() {
+// driver is the driver this process runs. Only Main sets it, before mp.Main
+// can dispatch a child, so a child (this binary run again) runs its program
+// with the driver that its main made, as its parent's did.
+var driver *Driver
+
+// Main runs d: it runs the command in os.Args and exits with the protocol's
+// exit code (protocol.md §2, §3). In a child process it runs the child's
+// program, inside mp.Main, and never returns. Every process of a run makes
+// d anew, so main must make it the same way each time: from the
+// environment, not from what happens in the run.
+func Main(d Driver) {
+	driver = &d
 	mp.Main()
 	os.Exit(command(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
@@ -32,7 +40,7 @@ func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "hello":
 		hello, _ := json.Marshal(map[string]any{"protocol": 1, "name": "go-reference", "version": Version,
-			"language": "go", "features": Features})
+			"language": "go", "features": driver.Features})
 		fmt.Fprintf(stdout, "%s\n", hello)
 		return 0
 	case "run":

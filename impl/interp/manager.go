@@ -19,16 +19,12 @@ import (
 // mp.Items, and a {"ref"} to a proxy resource as the proxy (a nested,
 // shared object).
 
-// ManagerOptions are added to the options of every manager the driver
-// starts, and of every manager.connect: a mutant may break the server
-// with the faults of an mpfault build of mp (mp.ManagerDropConcurrentWrites,
-// mp.ManagerStaleReads, mp.ManagerSkipAuth).
-var ManagerOptions []mp.ManagerOption
-
 // proxyTypes lists the resource types of managed objects.
 var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock"}
 
-func init() {
+// managerOps are the ops of the manager and manager.remote families.
+func managerOps() map[string]Op {
+	Ops := map[string]Op{}
 	dict := []string{"manager.dict"}
 	list := []string{"manager.list"}
 	ns := []string{"manager.namespace"}
@@ -234,6 +230,7 @@ func init() {
 		}
 		return n, nil
 	}}
+	return Ops
 }
 
 // clampIndex keeps an index an int (a huge one is out of range anyway).
@@ -248,7 +245,7 @@ func newManager(spec ResourceSpec) (*mp.Manager, error) {
 	if spec.AuthKey != nil {
 		opts = append(opts, mp.ManagerAuthKey([]byte(*spec.AuthKey)))
 	}
-	return mp.NewManager(append(opts, ManagerOptions...)...)
+	return mp.NewManager(append(opts, driver.ManagerOptions...)...)
 }
 
 // newProxy makes a managed object on its manager and exposes it under the
@@ -582,7 +579,7 @@ func connect(c *Call) (any, error) {
 	if k, ok := c.In["authkey"].(string); ok {
 		key = []byte(k)
 	}
-	conn, err := mp.ConnectManager(network, address, key, ManagerOptions...)
+	conn, err := mp.ConnectManager(network, address, key, driver.ManagerOptions...)
 	if err != nil {
 		return nil, err
 	}

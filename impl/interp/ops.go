@@ -2,7 +2,6 @@ package interp
 
 import (
 	"maps"
-	"os"
 	"time"
 
 	"github.com/mpconform/mpconform/impl/mp"
@@ -66,30 +65,6 @@ func (k Kind) String() string {
 	return [...]string{"an integer", "a number", "a string", "a bool", "a name", "a value", "a list",
 		"a list of steps", "a step", "a resource name"}[k]
 }
-
-// Ops is the op table, by op name. A mutant driver may replace or wrap an
-// entry before calling Main, in an init function (see the package comment).
-var Ops = map[string]Op{}
-
-// Features lists the op families this driver implements, for hello.
-var Features = []string{"control", "process", "daemon",
-	"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-	"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool"}
-
-// AtEnd is the end-of-program work of protocol.md §9, run in every process
-// when its program ends (and before an exit op exits), before process.end is
-// written. A mutant may replace it.
-var AtEnd = mp.Shutdown
-
-// SpawnOptions are added to the options of every process that spawn
-// creates: a mutant may, for example, let children outlive their parent
-// with mp.ParentDeathSignal(0).
-var SpawnOptions []mp.Option
-
-// Getppid is the parent pid that trace records name. A mutant may replace it to
-// model an implementation whose children have another parent than their creator
-// (as CPython's forkserver start method gives them).
-var Getppid = os.Getppid
 
 // A Call is one run of an op: the step's fields, resolved, and for an op on
 // a process handle or a resource what it applies to.

@@ -28,18 +28,10 @@ import (
 // of this process, as process handles do in the runner's groups: binding a
 // name again appends to its group, and result.* ops apply to each member.
 
-// PoolOptions returns options added after those of every pool a scenario
-// creates (spec is the pool as declared), so that a mutant driver can break
-// the pool without touching its ops: return mp.LostTasksHang() (an mpfault
-// build) for a pool that hangs on a dead worker, as CPython's does, or
-// mp.Processes(n+1) for one that exceeds its size. Other pool mutants wrap entries of Ops in an
-// init function, as the package comment shows: "pool.apply_async" run twice
-// (with a copy of the Call whose In binds another name) runs a task twice,
-// one that returns nil, nil without calling through drops a task, and a
-// "pool.map" that reverses its value returns results out of order.
-var PoolOptions = func(spec ResourceSpec) []mp.PoolOption { return nil }
-
-func init() {
+// poolOps are the ops of the pool family, and result.* on the async results
+// that apply_async and map_async bind.
+func poolOps() map[string]Op {
+	Ops := map[string]Op{}
 	pools := []string{"pool"}
 	task := func(more map[string]Field) map[string]Field {
 		return on(mergeFields(map[string]Field{"program": {Name, true}, "args": {List, false}}, more))
@@ -110,18 +102,7 @@ func init() {
 	Ops["result.successful"] = Op{Fields: result(nil), Run: func(c *Call) (any, error) {
 		return eachResult(c, func(r *asyncResult) (any, error) { return r.successful() })
 	}}
-
-	// A task's result is the value of the return op that ends it.
-	ret := Ops["return"]
-	run := ret.Run
-	ret.Run = func(c *Call) (any, error) {
-		v, err := run(c)
-		if c.r == current.runner {
-			current.value = v
-		}
-		return v, err
-	}
-	Ops["return"] = ret
+	return Ops
 }
 
 func mergeFields(a, b map[string]Field) map[string]Field {
@@ -179,20 +160,15 @@ var created struct {
 	pools []*mp.Pool
 }
 
-func init() {
-	// At the end of the program, pools are terminated before the rest of
-	// the end-of-program work, as CPython's finalizers do at exit: their
-	// workers must not be replaced while mp.Shutdown stops them.
-	end := AtEnd
-	AtEnd = func() {
-		created.Lock()
-		pools := created.pools
-		created.pools = nil
-		created.Unlock()
-		for _, p := range pools {
-			p.Terminate()
-		}
-		end()
+// terminatePools terminates the pools this process created, at the end of
+// its program (Driver.end).
+func terminatePools() {
+	created.Lock()
+	pools := created.pools
+	created.pools = nil
+	created.Unlock()
+	for _, p := range pools {
+		p.Terminate()
 	}
 }
 
@@ -239,7 +215,7 @@ func createPool(r *runner, ps *poolSpec) (*mp.Pool, error) {
 		}
 	}
 	opts = append(opts, mp.Initializer(poolInit, arg))
-	return mp.NewPool(append(opts, PoolOptions(ps.ResourceSpec)...)...)
+	return mp.NewPool(append(opts, driver.PoolOptions(ps.ResourceSpec)...)...)
 }
 
 func sortedPrograms(sc *scenario) []*program {
@@ -265,12 +241,6 @@ var worker struct {
 	trace     *tracer
 	dir       string
 	resources map[string]*Resource
-}
-
-// current is the task a worker runs, for the return op to hand its value.
-var current struct {
-	runner *runner
-	value  any
 }
 
 // poolInit starts a worker: it writes process.begin, runs the initializer
@@ -350,8 +320,6 @@ var poolTask = mp.RegisterTask("interp.pool.task", func(call poolCall) ([]byte, 
 		return nil, fmt.Errorf("program %q takes %d args, got %d", prog.name, len(prog.params), len(args))
 	}
 	r := workerRunner()
-	current.runner, current.value = r, nil
-	defer func() { current.runner = nil }()
 	t := now()
 	r.write(record{op: "task.begin", step: prog.name, in: map[string]any{"program": prog.name, "args": args}, t0: t, t1: t})
 	var e *env
@@ -365,8 +333,9 @@ var poolTask = mp.RegisterTask("interp.pool.task", func(call poolCall) ([]byte, 
 		r.write(record{op: "task.end", step: prog.name, t0: t, t1: t, err: err})
 		return nil, errors.New(r.ending.message)
 	}
-	r.write(record{op: "task.end", step: prog.name, t0: t, t1: t, value: current.value})
-	return encodeValue(current.value), nil
+	// The task's result is the value of the return op that ended it.
+	r.write(record{op: "task.end", step: prog.name, t0: t, t1: t, value: r.returned})
+	return encodeValue(r.returned), nil
 })
 
 // call makes the task of a step: its program with args.
@@ -617,7 +586,7 @@ func eachResult(c *Call, f func(*asyncResult) (any, error)) (any, error) {
 	}
 	for i, r := range group {
 		t0 := now()
-		if i > 0 && Ops[c.Op].Blocks {
+		if i > 0 && driver.Ops[c.Op].Blocks {
 			c.r.write(record{op: c.Op, step: c.Step, in: c.In, t0: t0, pending: true})
 		}
 		v, err := f(r)

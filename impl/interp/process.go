@@ -11,7 +11,9 @@ import (
 	"github.com/mpconform/mpconform/impl/mp"
 )
 
-func init() {
+// processOps are the ops of the process and daemon families (protocol.md §6).
+func processOps() map[string]Op {
+	Ops := map[string]Op{}
 	onProc := func(more map[string]Field) map[string]Field {
 		fields := map[string]Field{"proc": {Name, true}, "index": {Int, false}}
 		maps.Copy(fields, more)
@@ -55,6 +57,7 @@ func init() {
 		}
 		return list, nil
 	}}
+	return Ops
 }
 
 // childArg is what a child needs to run one program of the scenario. The
@@ -115,7 +118,7 @@ func spawn(c *Call) (any, error) {
 	for _, name := range refs(args) {
 		arg.Resources = append(arg.Resources, c.r.resources[name]) // held: the runner checked
 	}
-	p := mp.New(programTarget, arg, append(opts, SpawnOptions...)...)
+	p := mp.New(programTarget, arg, append(opts, driver.SpawnOptions...)...)
 	c.Bind(c.In["as"].(string), p)
 	return p.Name(), nil
 }

@@ -1,19 +1,18 @@
 package interp
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 )
 
-// The ops of the queue, joinable_queue, simple_queue and pipe families, and
-// their bulk ops (protocol.md §6).
+// queueOps are the ops of the queue, joinable_queue and simple_queue
+// families, and their bulk ops (protocol.md §6). close applies to a pipe
+// end too (connection.go): an op name has one entry in the table.
 //
-// Values travel as messages: a bytes value as the byte 'b' then its bytes
-// (no encoding, whatever its size), any other value as 'j' then its JSON
-// (§4). join_thread and cancel_join_thread are no-ops: mp's Queue has no
-// feeder thread (a put has written its item when it returns).
-func init() {
+// join_thread and cancel_join_thread are no-ops: mp's Queue has no feeder
+// thread (a put has written its item when it returns).
+func queueOps() map[string]Op {
+	Ops := map[string]Op{}
 	queues := []string{"queue", "joinable_queue", "simple_queue"}
 	bounded := []string{"queue", "joinable_queue"}
 	joinable := []string{"joinable_queue"}
@@ -44,55 +43,19 @@ func init() {
 		return nil, nil
 	}}
 	Ops["task_done"] = Op{Fields: on(nil), On: joinable, Run: func(c *Call) (any, error) { return nil, c.On.Joinable.TaskDone() }}
-	many := map[string]Field{"n": {Int, true}, "start": {Int, false}, "size": {Int, false}}
-	collect := map[string]Field{"n": {Int, true}, "collect": {Bool, false}}
+	many, collect := sendManyFields, recvManyFields
 	Ops["put_many"] = Op{Fields: on(many), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
 		return sendMany(c, func(b []byte) error { return c.On.Queue.PutBytes(context.Background(), b) })
 	}}
 	Ops["get_many"] = Op{Fields: on(collect), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
 		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Queue.GetBytesInto(context.Background(), buf) })
 	}}
-
-	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return nil, c.On.Conn.SendBytes(encodeMessage(c.In["value"]))
-	}}
-	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return decodeMessage(c.On.Conn.RecvBytes())
-	}}
-	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		b, ok := c.In["value"].(Bytes)
-		if !ok {
-			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
-		}
-		return nil, c.On.Conn.SendBytes(b)
-	}}
-	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		maxlength := int64(-1)
-		if m, ok := c.int("maxlength"); ok {
-			maxlength = m
-		}
-		b, err := c.On.Conn.RecvBytesMax(int(maxlength))
-		if err != nil {
-			return nil, err
-		}
-		return Bytes(b), nil
-	}}
-	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		d, _ := c.duration("timeout") // default 0: no wait
-		return c.On.Conn.Poll(max(d, 0))
-	}}
-	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return sendMany(c, c.On.Conn.SendBytes)
-	}}
-	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return recvMany(c, c.On.Conn.RecvBytesInto)
-	}}
-	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
-	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
-		Blocks: true, On: ends, Run: roundtripMany}
+	return Ops
 }
 
-// encodeMessage is a value as a queue item or pipe message.
+// encodeMessage is a value as a queue item or pipe message: a bytes value as
+// the byte 'b' then its bytes (no encoding, whatever its size), any other
+// value as 'j' then its JSON (§4).
 func encodeMessage(v any) []byte {
 	if b, ok := v.(Bytes); ok {
 		return append([]byte{'b'}, b...)
@@ -148,6 +111,13 @@ func joinQueue(c *Call) (any, error) {
 	}
 	return nil, nil
 }
+
+// The fields of the bulk ops that send n items (put_many, send_many) and
+// that receive them (get_many, recv_many).
+var (
+	sendManyFields = map[string]Field{"n": {Int, true}, "start": {Int, false}, "size": {Int, false}}
+	recvManyFields = map[string]Field{"n": {Int, true}, "collect": {Bool, false}}
+)
 
 // bulkItems returns item k of put_many and the like: the int start+k, or size
 // bytes beginning with start+k as 8 little-endian bytes, the rest as a blob.
@@ -216,39 +186,4 @@ func recvMany(c *Call, recv func(buf []byte) ([]byte, error)) (any, error) {
 		d = append(d, Pair{"items", items})
 	}
 	return d, nil
-}
-
-func echoMany(c *Call) (any, error) {
-	n, _ := c.int("n")
-	conn := c.On.Conn
-	for range n {
-		b, err := conn.RecvBytes()
-		if err != nil {
-			return nil, err
-		}
-		if err := conn.SendBytes(b); err != nil {
-			return nil, err
-		}
-	}
-	return n, nil
-}
-
-func roundtripMany(c *Call) (any, error) {
-	n, _ := c.int("n")
-	conn := c.On.Conn
-	item := bulkItems(c)
-	for k := range n {
-		msg := item(k)
-		if err := conn.SendBytes(msg); err != nil {
-			return nil, err
-		}
-		b, err := conn.RecvBytes()
-		if err != nil {
-			return nil, err
-		}
-		if !bytes.Equal(b, msg) {
-			return nil, errorf("Error", "round trip %d: sent %d bytes, got back %d different ones", k, len(msg), len(b))
-		}
-	}
-	return n, nil
 }

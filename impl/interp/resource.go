@@ -77,11 +77,7 @@ type Resource struct {
 	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
 }
 
-// NewResource makes a resource in the main process, before main's first
-// step; made holds the resources declared before it (a condition's lock). A
-// mutant may replace it, in an init function, to make broken resources.
-var NewResource = newResource
-
+// newResource is the reference driver's Driver.NewResource.
 func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error) {
 	r := &Resource{Name: spec.Name, Type: spec.Type}
 	var err error
@@ -151,7 +147,7 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 func createResources(sc *scenario) (map[string]*Resource, error) {
 	made := map[string]*Resource{}
 	for _, spec := range sc.resources {
-		r, err := NewResource(spec, made)
+		r, err := driver.NewResource(spec, made)
 		if err != nil {
 			return nil, err
 		}
@@ -450,7 +446,7 @@ func checkReach(sc *scenario) error {
 		bound := boundResources(all[name].steps)
 		walkSteps(all[name].steps, func(s *step) {
 			used := refs(s.fieldValues())
-			if on, ok := s.fields["on"].(string); ok && Ops[s.op].Fields["on"].Kind == ResourceName {
+			if on, ok := s.fields["on"].(string); ok && driver.Ops[s.op].Fields["on"].Kind == ResourceName {
 				used = append(used, on)
 			}
 			for _, r := range used {

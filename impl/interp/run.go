@@ -20,6 +20,7 @@ type runner struct {
 	ending    *ending              // set by return, raise, or exit in an action: the program stops
 	capture   *captured            // set while a wait_for predicate runs: record nothing
 	inAction  bool                 // running a barrier's action
+	returned  any                  // the value of the last return: a pool task's result
 }
 
 type ending struct {
@@ -68,7 +69,7 @@ func (r *runner) steps(steps []*step, e *env) {
 }
 
 func (r *runner) step(s *step, e *env) {
-	op := Ops[s.op]
+	op := driver.Ops[s.op]
 	in := make(map[string]any, len(s.fields))
 	for k, v := range s.fields {
 		in[k] = resolve(v, e)
@@ -215,7 +216,7 @@ func runProgram(sc *scenario, prog *program, args []any, dir string, resources m
 		e = e.with(p, args[i])
 	}
 	r.steps(prog.steps, e)
-	AtEnd()
+	driver.end()
 	code := 0
 	if r.ending != nil && r.ending.raised {
 		fmt.Fprintf(os.Stderr, "%s: raise: %s\n", me.Name, r.ending.message)

@@ -219,7 +219,7 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 	if !ok {
 		return nil, errorAt(path, `missing "op"`)
 	}
-	op, ok := Ops[name]
+	op, ok := driver.Ops[name]
 	if !ok {
 		return nil, errorAt(path, "unknown op %q", name)
 	}

@@ -7,9 +7,10 @@ import (
 	"os"
 )
 
-// The ops of the lock, rlock, semaphore, event, condition and barrier
-// families, and their bulk op (protocol.md §6).
-func init() {
+// synchronizeOps are the ops of the lock, rlock, semaphore, event, condition
+// and barrier families, and their bulk op (protocol.md §6).
+func synchronizeOps() map[string]Op {
+	Ops := map[string]Op{}
 	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock"}
 	semaphores := []string{"semaphore", "bounded_semaphore"}
 	event := []string{"event"}
@@ -45,6 +46,7 @@ func init() {
 	Ops["n_waiting"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.NWaiting()), nil }}
 	Ops["broken"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return c.On.Barrier.Broken(), nil }}
 	Ops["acquire_release_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: lockers, Run: acquireReleaseMany}
+	return Ops
 }
 
 // timeoutContext returns a context that ends after the step's timeout, if
@@ -98,7 +100,7 @@ func wait(c *Call) (any, error) {
 		// The action raised or exited: the party's program ends here, as
 		// the uncaught exception or SystemExit would end it in CPython.
 		if end.exit {
-			AtEnd()
+			driver.end()
 			os.Exit(end.code)
 		}
 		c.r.ending = end.ending

@@ -28,7 +28,7 @@ func openTrace(dir string) (*tracer, error) {
 	if err != nil {
 		return nil, err
 	}
-	head := fmt.Appendf(nil, `{"pid":%d,"ppid":%d,"proc":`, pid, Getppid())
+	head := fmt.Appendf(nil, `{"pid":%d,"ppid":%d,"proc":`, pid, driver.Getppid())
 	head = append(appendString(head, mp.Current().Name), ',')
 	return &tracer{f: f, head: head}, nil
 }

@@ -1,0 +1,89 @@
+package interp
+
+import "bytes"
+
+// connectionOps are the ops of the pipe family and its bulk ops (protocol.md
+// §6), on the two pipe_end resources that a pipe makes. Messages are values
+// as encodeMessage makes them, as queue items are; close, which applies to a
+// queue too, is a queue op (queue.go).
+func connectionOps() map[string]Op {
+	Ops := map[string]Op{}
+	ends := []string{"pipe_end"}
+	timeout := Field{Number, false}
+	value := Field{Value, true}
+	many, collect := sendManyFields, recvManyFields
+
+	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return nil, c.On.Conn.SendBytes(encodeMessage(c.In["value"]))
+	}}
+	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return decodeMessage(c.On.Conn.RecvBytes())
+	}}
+	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		b, ok := c.In["value"].(Bytes)
+		if !ok {
+			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
+		}
+		return nil, c.On.Conn.SendBytes(b)
+	}}
+	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		maxlength := int64(-1)
+		if m, ok := c.int("maxlength"); ok {
+			maxlength = m
+		}
+		b, err := c.On.Conn.RecvBytesMax(int(maxlength))
+		if err != nil {
+			return nil, err
+		}
+		return Bytes(b), nil
+	}}
+	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		d, _ := c.duration("timeout") // default 0: no wait
+		return c.On.Conn.Poll(max(d, 0))
+	}}
+	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return sendMany(c, c.On.Conn.SendBytes)
+	}}
+	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+		return recvMany(c, c.On.Conn.RecvBytesInto)
+	}}
+	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
+	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
+		Blocks: true, On: ends, Run: roundtripMany}
+	return Ops
+}
+
+func echoMany(c *Call) (any, error) {
+	n, _ := c.int("n")
+	conn := c.On.Conn
+	for range n {
+		b, err := conn.RecvBytes()
+		if err != nil {
+			return nil, err
+		}
+		if err := conn.SendBytes(b); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func roundtripMany(c *Call) (any, error) {
+	n, _ := c.int("n")
+	conn := c.On.Conn
+	item := bulkItems(c)
+	for k := range n {
+		msg := item(k)
+		if err := conn.SendBytes(msg); err != nil {
+			return nil, err
+		}
+		b, err := conn.RecvBytes()
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(b, msg) {
+			return nil, errorf("Error", "round trip %d: sent %d bytes, got back %d different ones", k, len(msg), len(b))
+		}
+	}
+	return n, nil
+}
