@@ -67,52 +67,52 @@ const (
 	errKindOther    = 'E'
 )
 
-// An mobject is an object that the server owns. Each op on it holds its
+// A managedObject is an object that the server owns. Each op on it holds its
 // mutex: ops are atomic, as CPython's server runs each method under the
 // object's owner thread (a read-modify-write by a client is not).
-type mobject struct {
+type managedObject struct {
 	mu       sync.Mutex
 	kind     byte
-	dict     *odict
+	dict     *orderedDict
 	list     [][]byte
 	val      []byte
 	typecode string
 	lock     chan struct{} // a Lock: holds a token while locked
 	name     string        // exposed under this name, if any
 
-	stale *mobject // ManagerStaleReads: the state before the latest write
+	stale *managedObject // ManagerStaleReads: the state before the latest write
 }
 
-// odict is a dict in insertion order, as Python's: entries in order (nil
+// orderedDict is a dict in insertion order, as Python's: entries in order (nil
 // once deleted) and an index by key identity. A key keeps the form it was
 // first stored with (d[1] then d[1.0] leaves the key 1).
-type odict struct {
-	entries []*dentry
+type orderedDict struct {
+	entries []*dictEntry
 	index   map[keyID]int
 	dead    int
 }
 
-type dentry struct{ key, val []byte }
+type dictEntry struct{ key, val []byte }
 
-func newOdict() *odict { return &odict{index: map[keyID]int{}} }
+func newOrderedDict() *orderedDict { return &orderedDict{index: map[keyID]int{}} }
 
-func (d *odict) get(id keyID) *dentry {
+func (d *orderedDict) get(id keyID) *dictEntry {
 	if i, ok := d.index[id]; ok {
 		return d.entries[i]
 	}
 	return nil
 }
 
-func (d *odict) set(id keyID, key, val []byte) {
+func (d *orderedDict) set(id keyID, key, val []byte) {
 	if e := d.get(id); e != nil {
 		e.val = val
 		return
 	}
 	d.index[id] = len(d.entries)
-	d.entries = append(d.entries, &dentry{key, val})
+	d.entries = append(d.entries, &dictEntry{key, val})
 }
 
-func (d *odict) del(id keyID) *dentry {
+func (d *orderedDict) del(id keyID) *dictEntry {
 	i, ok := d.index[id]
 	if !ok {
 		return nil
@@ -137,20 +137,20 @@ func (d *odict) del(id keyID) *dentry {
 	return e
 }
 
-func (d *odict) clone() *odict {
-	c := &odict{index: make(map[keyID]int, len(d.index))}
+func (d *orderedDict) clone() *orderedDict {
+	c := &orderedDict{index: make(map[keyID]int, len(d.index))}
 	for _, e := range d.entries {
 		if e != nil {
 			id, _ := keyOf(e.key)
 			c.index[id] = len(c.entries)
-			c.entries = append(c.entries, &dentry{e.key, e.val})
+			c.entries = append(c.entries, &dictEntry{e.key, e.val})
 		}
 	}
 	return c
 }
 
-func (o *mobject) snapshot() *mobject {
-	c := &mobject{kind: o.kind, val: o.val, typecode: o.typecode, list: slices.Clone(o.list)}
+func (o *managedObject) snapshot() *managedObject {
+	c := &managedObject{kind: o.kind, val: o.val, typecode: o.typecode, list: slices.Clone(o.list)}
 	if o.dict != nil {
 		c.dict = o.dict.clone()
 	}
@@ -161,9 +161,9 @@ func (o *mobject) snapshot() *mobject {
 // connections, each with a goroutine doing blocking reads.
 type server struct {
 	mu    sync.Mutex
-	objs  map[uint64]*mobject
-	names map[string]*mobject
-	ids   map[*mobject]uint64
+	objs  map[uint64]*managedObject
+	names map[string]*managedObject
+	ids   map[*managedObject]uint64
 	next  uint64
 
 	cfg      managerConfig
@@ -178,12 +178,12 @@ type server struct {
 	// every connection (with its link, for a local one), so that a client
 	// that asks for the shutdown finds, once answered, that every other
 	// client is cut off too.
-	sockets map[int]*mlink
+	sockets map[int]*linkConn
 }
 
 func newServer(cfg managerConfig, token string) *server {
-	return &server{objs: map[uint64]*mobject{}, names: map[string]*mobject{}, ids: map[*mobject]uint64{},
-		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*mlink{}}
+	return &server{objs: map[uint64]*managedObject{}, names: map[string]*managedObject{}, ids: map[*managedObject]uint64{},
+		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*linkConn{}}
 }
 
 func (s *server) stop() {
@@ -197,7 +197,7 @@ func (s *server) stop() {
 
 // track adds a socket (and its link, if not nil) to shut down with the
 // server; it reports false once the server is shutting down.
-func (s *server) track(fd int, l *mlink) bool {
+func (s *server) track(fd int, l *linkConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sockets == nil {
@@ -239,7 +239,7 @@ func (s *server) cutOff(keep int) {
 // serveConn answers one connection's requests until it closes, sends a
 // frame that is too large or malformed (which closes it, and only it), or
 // the server shuts down.
-func (s *server) serveConn(c *mconn) {
+func (s *server) serveConn(c *managerConn) {
 	defer c.close()
 	if !s.track(c.fd, c.l) {
 		return
@@ -271,109 +271,39 @@ func (s *server) serveConn(c *mconn) {
 }
 
 // reply builders.
-func okReply(c *mconn) []byte { return append(c.startFrame(), 0) }
+func okReply(c *managerConn) []byte { return append(c.startFrame(), 0) }
 
-func errReply(c *mconn, kind byte, format string, args ...any) []byte {
+func errReply(c *managerConn, kind byte, format string, args ...any) []byte {
 	msg := fmt.Sprintf(format, args...)
 	b := append(c.startFrame(), 1, kind)
 	b = binary.AppendUvarint(b, uint64(len(msg)))
 	return append(b, msg...)
 }
 
-func nilReply(c *mconn) []byte { return append(okReply(c), tagNil) }
+func nilReply(c *managerConn) []byte { return append(okReply(c), tagNil) }
 
-func boolReply(c *mconn, v bool) []byte {
+func boolReply(c *managerConn, v bool) []byte {
 	if v {
 		return append(okReply(c), tagTrue)
 	}
 	return append(okReply(c), tagFalse)
 }
 
-func intReply(c *mconn, i int) []byte {
+func intReply(c *managerConn, i int) []byte {
 	return binary.AppendVarint(append(okReply(c), tagInt), int64(i))
 }
 
-func refReply(c *mconn, kind byte, id uint64) []byte {
+func refReply(c *managerConn, kind byte, id uint64) []byte {
 	return binary.AppendUvarint(append(okReply(c), tagRef, kind), id)
 }
 
-// args reads a request's arguments; any error makes the frame malformed.
-type args struct {
-	b   []byte
-	bad bool
-}
-
-func (a *args) value() []byte {
-	if a.bad {
-		return nil
-	}
-	n, err := scanValue(a.b, 0)
-	if err != nil {
-		a.bad = true
-		return nil
-	}
-	v := a.b[:n]
-	a.b = a.b[n:]
-	return v
-}
-
-func (a *args) byte() byte {
-	if a.bad || len(a.b) == 0 {
-		a.bad = true
-		return 0
-	}
-	c := a.b[0]
-	a.b = a.b[1:]
-	return c
-}
-
-func (a *args) varint() int64 {
-	if a.bad {
-		return 0
-	}
-	i, n := binary.Varint(a.b)
-	if n <= 0 {
-		a.bad = true
-		return 0
-	}
-	a.b = a.b[n:]
-	return i
-}
-
-func (a *args) uvarint() uint64 {
-	if a.bad {
-		return 0
-	}
-	u, n := binary.Uvarint(a.b)
-	if n <= 0 {
-		a.bad = true
-		return 0
-	}
-	a.b = a.b[n:]
-	return u
-}
-
-// string reads a value that must be a string.
-func (a *args) string() string {
-	v := a.value()
-	if a.bad || v[0] != tagStr {
-		a.bad = true
-		return ""
-	}
-	l, n := binary.Uvarint(v[1:])
-	return string(v[1+n : 1+n+int(l)])
-}
-
-// end checks that the request had nothing more.
-func (a *args) end() bool { return !a.bad && len(a.b) == 0 }
-
-func (s *server) object(id uint64) *mobject {
+func (s *server) object(id uint64) *managedObject {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.objs[id]
 }
 
-func (s *server) add(o *mobject) uint64 {
+func (s *server) add(o *managedObject) uint64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
@@ -384,14 +314,14 @@ func (s *server) add(o *mobject) uint64 {
 
 // handle runs one request and returns its reply frame; ok is false for a
 // malformed request.
-func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
+func (s *server) handle(c *managerConn, req []byte) (out []byte, ok, shutdown bool) {
 	if len(req) == 0 {
 		return nil, false, false
 	}
 	op := req[0]
-	a := &args{b: req[1:]}
+	a := &wireReader{b: req[1:], malformed: errMalformed}
 	id := a.uvarint()
-	if a.bad {
+	if a.err != nil {
 		return nil, false, false
 	}
 	switch op {
@@ -403,7 +333,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	case opCreate:
 		return s.create(c, a)
 	case opLookup:
-		name := a.string()
+		name := a.str()
 		if !a.end() {
 			return nil, false, false
 		}
@@ -424,7 +354,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	}
 	switch op {
 	case opExpose:
-		name := a.string()
+		name := a.str()
 		if !a.end() {
 			return nil, false, false
 		}
@@ -468,7 +398,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	return out, ok, false
 }
 
-func (s *server) acquire(o *mobject, timeout int64) bool {
+func (s *server) acquire(o *managedObject, timeout int64) bool {
 	switch {
 	case timeout == 0:
 		select {
@@ -497,12 +427,12 @@ func (s *server) acquire(o *mobject, timeout int64) bool {
 	}
 }
 
-func (s *server) create(c *mconn, a *args) ([]byte, bool, bool) {
-	o := &mobject{kind: a.byte()}
+func (s *server) create(c *managerConn, a *wireReader) ([]byte, bool, bool) {
+	o := &managedObject{kind: a.u8()}
 	switch o.kind {
 	case kindDict, kindNamespace:
-		o.dict = newOdict()
-		init := a.value()
+		o.dict = newOrderedDict()
+		init := a.rawValue(0)
 		if !a.end() {
 			return nil, false, false
 		}
@@ -512,7 +442,7 @@ func (s *server) create(c *mconn, a *args) ([]byte, bool, bool) {
 			}
 		}
 	case kindList:
-		init := a.value()
+		init := a.rawValue(0)
 		if !a.end() {
 			return nil, false, false
 		}
@@ -522,8 +452,8 @@ func (s *server) create(c *mconn, a *args) ([]byte, bool, bool) {
 			return errReply(c, errKindValue, "a list's initial value must be a list"), true, false
 		}
 	case kindValue:
-		o.typecode = a.string()
-		o.val = slices.Clone(a.value())
+		o.typecode = a.str()
+		o.val = slices.Clone(a.rawValue(0))
 		if !a.end() {
 			return nil, false, false
 		}
@@ -553,7 +483,7 @@ func splitList(b []byte) [][]byte {
 
 // update adds the items of an encoded dict; it returns a message for a
 // value that is no dict or an unhashable key.
-func (o *mobject) update(b []byte) string {
+func (o *managedObject) update(b []byte) string {
 	if b[0] != tagDict {
 		return "update wants a dict"
 	}
@@ -581,7 +511,7 @@ var writes = map[byte]bool{opSet: true, opDel: true, opPop: true, opSetDefault: 
 	opRemove: true, opReverse: true, opValueSet: true}
 
 // objectOp runs a dict, namespace, list or value op on o, locked.
-func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool) {
+func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireReader) ([]byte, bool) {
 	view := o // what reads see
 	if writes[op] {
 		if s.cfg.dropConcurrent && s.concurrent() {
@@ -603,7 +533,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 	}
 	switch {
 	case isDict && op == opSet:
-		k, v := a.value(), a.value()
+		k, v := a.rawValue(0), a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -618,11 +548,11 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return nilReply(c), true
 	case isDict && (op == opGet || op == opPop):
-		k := a.value()
-		hasDefault := a.byte()
+		k := a.rawValue(0)
+		hasDefault := a.u8()
 		var def []byte
 		if hasDefault != 0 {
-			def = a.value()
+			def = a.rawValue(0)
 		}
 		if !a.end() {
 			return nil, false
@@ -631,7 +561,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		if err != nil {
 			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
 		}
-		var e *dentry
+		var e *dictEntry
 		if op == opGet {
 			e = view.dict.get(id)
 		} else {
@@ -645,7 +575,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return missing(k), true
 	case isDict && op == opDel:
-		k := a.value()
+		k := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -658,7 +588,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return nilReply(c), true
 	case isDict && op == opSetDefault:
-		k, v := a.value(), a.value()
+		k, v := a.rawValue(0), a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -673,7 +603,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return append(okReply(c), e.val...), true
 	case isDict && op == opUpdate:
-		v := a.value()
+		v := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -682,7 +612,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return nilReply(c), true
 	case isDict && op == opContains:
-		k := a.value()
+		k := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -702,7 +632,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 		}
 		return b, a.end()
 	case isDict && op == opClear:
-		o.dict = newOdict()
+		o.dict = newOrderedDict()
 		return nilReply(c), a.end()
 
 	case o.kind == kindList:
@@ -711,7 +641,7 @@ func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool)
 	case o.kind == kindValue && op == opValueGet:
 		return append(okReply(c), view.val...), a.end()
 	case o.kind == kindValue && op == opValueSet:
-		v := a.value()
+		v := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -740,17 +670,17 @@ func index(i int64, n int) (int, bool) {
 	return int(i), i >= 0 && i < int64(n)
 }
 
-func (s *server) listOp(c *mconn, o, view *mobject, op byte, a *args) ([]byte, bool) {
+func (s *server) listOp(c *managerConn, o, view *managedObject, op byte, a *wireReader) ([]byte, bool) {
 	switch op {
 	case opAppend:
-		v := a.value()
+		v := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
 		o.list = append(o.list, slices.Clone(v))
 		return nilReply(c), true
 	case opExtend:
-		v := a.value()
+		v := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -770,7 +700,7 @@ func (s *server) listOp(c *mconn, o, view *mobject, op byte, a *args) ([]byte, b
 		}
 		return append(okReply(c), view.list[j]...), true
 	case opIndexSet:
-		i, v := a.varint(), a.value()
+		i, v := a.varint(), a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -796,7 +726,7 @@ func (s *server) listOp(c *mconn, o, view *mobject, op byte, a *args) ([]byte, b
 		o.list = slices.Delete(o.list, j, j+1)
 		return append(okReply(c), v...), true
 	case opInsert:
-		i, v := a.varint(), a.value()
+		i, v := a.varint(), a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -807,7 +737,7 @@ func (s *server) listOp(c *mconn, o, view *mobject, op byte, a *args) ([]byte, b
 		o.list = slices.Insert(o.list, int(min(i, n)), slices.Clone(v))
 		return nilReply(c), true
 	case opRemove:
-		v := a.value()
+		v := a.rawValue(0)
 		if !a.end() {
 			return nil, false
 		}
@@ -880,7 +810,7 @@ func digest(key, msg []byte) []byte {
 
 // deliverChallenge sends a challenge and checks the answer; skip accepts
 // any answer (ManagerSkipAuth).
-func deliverChallenge(c *mconn, key []byte, skip bool) error {
+func deliverChallenge(c *managerConn, key []byte, skip bool) error {
 	msg := make([]byte, len(digestName)+40)
 	copy(msg, digestName)
 	rand.Read(msg[len(digestName):])
@@ -899,7 +829,7 @@ func deliverChallenge(c *mconn, key []byte, skip bool) error {
 }
 
 // answerChallenge answers a challenge and reads the verdict.
-func answerChallenge(c *mconn, key []byte) error {
+func answerChallenge(c *managerConn, key []byte) error {
 	msg, err := c.readFrame(handshakeMax)
 	if err != nil {
 		return err
@@ -935,7 +865,7 @@ func (s *server) acceptLoop(lfd int) {
 			return
 		}
 		go func() {
-			c := newMconn(fd)
+			c := newSocketConn(fd)
 			// A client that never answers must not hold a goroutine forever.
 			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10})
 			if err := deliverChallenge(c, s.cfg.authkey, s.cfg.skipAuth); err != nil {
@@ -1005,7 +935,7 @@ func (s *server) serveLink(sock, mem int) {
 		lk.close()
 		return
 	}
-	c, err := newLinkMconn(lk, sock, true, s.cfg.maxFrame)
+	c, err := newLocalConn(lk, sock, true, s.cfg.maxFrame)
 	if err != nil {
 		return
 	}

@@ -261,18 +261,16 @@ func keyOf(k []byte) (keyID, error) {
 // A decoder reads values sent by the server, turning references into
 // proxies of the client's manager.
 type decoder struct {
+	wireReader
 	cl *mclient
-	b  []byte
 }
 
 func (d *decoder) value(depth int) (any, error) {
-	n, err := scanValue(d.b, depth)
-	if err != nil {
-		return nil, err
+	b := d.rawValue(depth)
+	if d.err != nil {
+		return nil, d.err
 	}
-	v, err := d.cl.decodeScanned(d.b[:n])
-	d.b = d.b[n:]
-	return v, err
+	return d.cl.decodeScanned(b)
 }
 
 // decodeScanned decodes a value that scanValue has checked.
@@ -410,33 +408,33 @@ type refValue struct {
 	id   uint64
 }
 
-// An mconn is one connection to a manager server, used by one goroutine at
+// A managerConn is one connection to a manager server, used by one goroutine at
 // a time: a local client's link (manager_link.go), or a stream socket used
 // with blocking system calls (no poller between a request and its reply).
-type mconn struct {
-	fd   int    // the socket
-	l    *mlink // a local connection's link, nil on a socket
-	hdr  int    // the size of a frame's length: 4 on a socket, headerSize on a link
-	spin int    // how many times to poll before a blocking read (adaptive)
-	rbuf []byte // received bytes, rbuf[r:w] not yet consumed
+type managerConn struct {
+	fd   int       // the socket
+	l    *linkConn // a local connection's link, nil on a socket
+	hdr  int       // the size of a frame's length: 4 on a socket, headerSize on a link
+	spin spinState // how many times to poll before a blocking read (socketSpin)
+	rbuf []byte    // received bytes, rbuf[r:w] not yet consumed
 	r, w int
 	wbuf []byte
 }
 
-func newMconn(fd int) *mconn {
-	return &mconn{fd: fd, hdr: 4, spin: mspinInit, rbuf: make([]byte, 64<<10), wbuf: make([]byte, 4, 256)}
+func newSocketConn(fd int) *managerConn {
+	return &managerConn{fd: fd, hdr: 4, rbuf: make([]byte, 64<<10), wbuf: make([]byte, 4, 256)}
 }
 
-// newLinkMconn makes the connection of one side of a local client's link.
-func newLinkMconn(lk *link, fd int, server bool, maxFrame int) (*mconn, error) {
-	l, err := newMlink(lk, fd, server, maxFrame)
+// newLocalConn makes the connection of one side of a local client's link.
+func newLocalConn(lk *link, fd int, server bool, maxFrame int) (*managerConn, error) {
+	l, err := newLinkConn(lk, fd, server, maxFrame)
 	if err != nil {
 		return nil, err
 	}
-	return &mconn{fd: fd, l: l, hdr: headerSize, wbuf: make([]byte, headerSize, 256)}, nil
+	return &managerConn{fd: fd, l: l, hdr: headerSize, wbuf: make([]byte, headerSize, 256)}, nil
 }
 
-func (c *mconn) close() {
+func (c *managerConn) close() {
 	if c.l != nil {
 		c.l.close()
 		return
@@ -445,11 +443,11 @@ func (c *mconn) close() {
 }
 
 // startFrame resets the write buffer to an empty frame.
-func (c *mconn) startFrame() []byte { return c.wbuf[:c.hdr] }
+func (c *managerConn) startFrame() []byte { return c.wbuf[:c.hdr] }
 
 // writeFrame sends the frame built in b (which starts with hdr bytes for
 // the length) in one write.
-func (c *mconn) writeFrame(b []byte) error {
+func (c *managerConn) writeFrame(b []byte) error {
 	if cap(b) <= 1<<20 {
 		c.wbuf = b[:c.hdr]
 	}
@@ -479,7 +477,7 @@ var errFrameTooLarge = errors.New("mp: manager: frame too large")
 
 // readFrame receives one frame's payload, of at most max bytes. The
 // payload is valid until the next readFrame.
-func (c *mconn) readFrame(max int) ([]byte, error) {
+func (c *managerConn) readFrame(max int) ([]byte, error) {
 	if c.l != nil {
 		p, err := c.l.read()
 		if err == nil && len(p) > max {
@@ -506,7 +504,7 @@ func (c *mconn) readFrame(max int) ([]byte, error) {
 }
 
 // fill reads until rbuf[r:] holds n bytes, growing or compacting it.
-func (c *mconn) fill(n int) error {
+func (c *managerConn) fill(n int) error {
 	if c.w-c.r >= n {
 		return nil
 	}
@@ -543,40 +541,21 @@ func (c *mconn) fill(n int) error {
 	return nil
 }
 
-// Waking a process that sleeps in read takes most of a round trip on a
-// busy machine; a reply often comes within microseconds. So a reader first
-// polls its socket without blocking, yielding the CPU between polls (to
-// the very process it waits for, when there are more runnable processes
-// than CPUs), before it sleeps. How long it polls adapts: a poll that
-// found data lets the next one go on longer, one that did not shortens
-// the next.
-const (
-	mspinMin  = 4
-	mspinMax  = 64
-	mspinInit = 32
-)
-
-// spinFor polls for data; it returns true when some arrived (in rbuf).
-func (c *mconn) spinFor() bool {
+// spinFor polls for data (socketSpin); it returns true when some arrived
+// (in rbuf).
+func (c *managerConn) spinFor() bool {
 	buf := c.rbuf[c.w:]
-	for range c.spin {
+	got := false
+	socketSpin.spin(&c.spin, func() bool {
 		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)),
 			unix.MSG_DONTWAIT, 0, 0)
 		if errno == 0 && n > 0 {
 			c.w += int(n)
-			c.spin = min(c.spin+c.spin/2, mspinMax)
+			got = true
 			return true
 		}
-		if errno != unix.EAGAIN && errno != unix.EINTR {
-			return false // EOF or an error: the blocking read reports it
-		}
-		if c.spin > 2*mspinMin {
-			// Yielding pays while polling does (the peer may need this
-			// CPU); once polling stopped paying, a yield to some other
-			// process of a busy machine may cost a whole time slice.
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		}
-	}
-	c.spin = max(c.spin*3/4, mspinMin)
-	return false
+		// EOF or an error ends the poll: the blocking read reports it.
+		return errno != unix.EAGAIN && errno != unix.EINTR
+	})
+	return got
 }

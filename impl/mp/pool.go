@@ -120,7 +120,7 @@ type worker struct {
 	rx   ring
 
 	rxMu sync.Mutex // held to read results
-	rd   reader
+	rd   ringReader
 
 	txMu    sync.Mutex // held to send
 	txq     []*job     // jobs waiting for the streaming goroutine
@@ -149,7 +149,7 @@ type job struct {
 	encode func(b []byte) []byte // appends the n encoded arguments
 	// deliver takes the job's results (the item part of a result
 	// message), or err if the job failed as a whole. It runs once.
-	deliver func(m *msgReader, err error)
+	deliver func(m *wireReader, err error)
 	w       atomic.Pointer[worker] // where it was last handed out
 	// ahead lets the job wait in a worker's ring behind another such job:
 	// a Map's chunks, whose results nobody sees before the last one, so
@@ -260,11 +260,7 @@ func (p *Pool) startWorker() (*worker, error) {
 func (w *worker) watch() {
 	<-w.proc.Done()
 	w.dead.Store(true)
-	st := w.link.st
-	for _, seq := range []*atomic.Uint32{&st.results.dataSeq, &st.tasks.spaceSeq} {
-		seq.Add(1)
-		linkFutexWake(seq)
-	}
+	wakeSide(w.rx, w.tx)
 	close(w.watched)
 	select {
 	case w.kick <- struct{}{}:
@@ -296,8 +292,7 @@ func (w *worker) collect() {
 			}
 			continue
 		}
-		s := w.rx.s
-		if linkWait(&s.dataSeq, &s.dataWaiters, true, ready, stop, -1) {
+		if linkWait(&w.rx.s.data, true, ready, stop, -1) {
 			w.drain()
 		}
 	}
@@ -326,7 +321,7 @@ func (w *worker) drainLocked(sends []sendReq) []sendReq {
 		if !ok {
 			return sends
 		}
-		m := msgReader{b: msg}
+		m := poolMessage(msg)
 		id := m.u64()
 		p := w.p
 		p.mu.Lock()
@@ -923,16 +918,16 @@ func runWorker(a workerArg) error {
 		}
 	}
 	l := a.Link
-	rd := reader{r: l.tasks()}
+	rd := ringReader{r: l.tasks()}
 	results := l.results()
 	var out []byte
 	for n := 0; a.MaxTasks == 0 || n < a.MaxTasks; n++ {
-		m := msgReader{b: rd.read()}
+		m := poolMessage(rd.read())
 		if m.u8() != msgTask {
 			break
 		}
 		id := m.u64()
-		name := string(m.need(m.u16()))
+		name := string(m.take(m.u16()))
 		count := m.u32()
 		if m.err != nil {
 			return m.err
@@ -964,7 +959,7 @@ func runWorker(a workerArg) error {
 // of the job, or after a call that panicked, with the index of the next
 // item: one deferred recover covers a whole run of calls, which costs less
 // than one per call.
-func runItems(run taskRunner, name string, m *msgReader, i, count int, buf []byte) (out []byte, next int) {
+func runItems(run taskRunner, name string, m *wireReader, i, count int, buf []byte) (out []byte, next int) {
 	out = buf
 	at := len(out)
 	defer func() {
@@ -1001,7 +996,7 @@ func appendFailure(out []byte, err error) []byte {
 
 // decodeItem decodes one result item of a result message: the value, or
 // the task's error.
-func decodeItem[R any](m *msgReader, task string, c codec[R], v *R) error {
+func decodeItem[R any](m *wireReader, task string, c codec[R], v *R) error {
 	status := m.u8()
 	b := m.bytes()
 	if m.err != nil {
@@ -1132,10 +1127,9 @@ func (r *AsyncResult[R]) await(ctx context.Context) {
 		}
 		return r.ready.Load()
 	}
-	if read() || linkSpin(read) {
+	if read() || linkSpin.spin(nil, read) {
 		return
 	}
-	s := w.rx.s
 	stop := func() bool { return w.dead.Load() || ctx.Err() != nil || r.j.w.Load() != w }
 	arrived := func() bool { return w.rx.avail() > 0 || r.ready.Load() }
 	// The sleep is bounded, for what no wake announces: another goroutine
@@ -1144,7 +1138,7 @@ func (r *AsyncResult[R]) await(ctx context.Context) {
 		if deadline, ok := ctx.Deadline(); ok {
 			nap = max(min(nap, time.Until(deadline)), 0)
 		}
-		linkWait(&s.dataSeq, &s.dataWaiters, false, arrived, stop, nap)
+		linkWait(&w.rx.s.data, false, arrived, stop, nap)
 	}
 }
 
@@ -1156,7 +1150,7 @@ func ApplyAsync[A, R any](p *Pool, t Task[A, R], arg A, cb ...Callbacks[R]) (*As
 	j.encode = func(b []byte) []byte {
 		return appendItem(b, func(b []byte) []byte { return t.arg.enc(b, &arg) })
 	}
-	j.deliver = func(m *msgReader, err error) {
+	j.deliver = func(m *wireReader, err error) {
 		var v R
 		if err == nil {
 			err = decodeItem(m, t.name, t.res, &v)
@@ -1236,7 +1230,7 @@ func mapJobs[A, R any](p *Pool, t Task[A, R], items []A, size int, ahead bool, d
 			}
 			return b
 		}
-		j.deliver = func(m *msgReader, err error) {
+		j.deliver = func(m *wireReader, err error) {
 			for i := start; i < end; i++ {
 				var v R
 				e := err

@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -133,17 +132,17 @@ type queueState struct {
 	maxsize    uint32 // 0: unbounded
 	joinable   uint32
 	_          [64]byte
-	dataSeq    atomic.Uint32 // bumped when tailp advances while getters sleep
-	dataSpin   spinner
+	data       wakeWord // woken when tailp advances
+	dataSpin   spinState
 	_          [64]byte
-	spaceSeq   atomic.Uint32 // bumped when headp advances while putters sleep
-	spaceSpin  spinner
+	space      wakeWord // woken when headp advances
+	spaceSpin  spinState
 	_          [64]byte
-	// unfinished is a JoinableQueue's count of tasks not done (low 32 bits,
-	// futex word) and pendingTask, set while a put that has counted its
-	// message has not published it.
-	unfinished  atomic.Uint64
-	joinWaiters atomic.Uint32
+	// unfinished is a JoinableQueue's count of tasks not done (low 32 bits)
+	// and pendingTask, set while a put that has counted its message has not
+	// published it; joined is woken when the count comes to 0.
+	unfinished atomic.Uint64
+	joined     wakeWord
 }
 
 const pendingTask = 1 << 32
@@ -250,7 +249,7 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 			}
 			s.unfinished.Add(^uint64(pendingTask - 1))
 		}
-		wake(&s.dataSeq)
+		s.data.wake()
 	}
 	s.putLock.release()
 	return nil
@@ -278,7 +277,7 @@ func (q *Queue) putStreamed(tail, puts uint64, b []byte) {
 		b = b[n:]
 		pos += n
 		s.tailp.Store(streamWord(puts, pos))
-		wake(&s.dataSeq)
+		s.data.wake()
 		if queueHook != nil {
 			queueHook("put.stream")
 		}
@@ -296,7 +295,7 @@ func (q *Queue) finishStream(pos, puts, end, trailer uint64) {
 	q.waitFree(pos, dist(pos, end))
 	binary.LittleEndian.PutUint64(q.ring[(end-trailerSize)%ringSize:], trailer)
 	q.s.tailp.Store(streamWord(puts, end))
-	wake(&q.s.dataSeq)
+	q.s.data.wake()
 }
 
 // waitFree waits, for the put lock's holder, until the ring has n free bytes
@@ -316,7 +315,7 @@ func (q *Queue) waitFreeCtx(ctx context.Context, pos, n uint64) (free uint64, ok
 	if f := freeNow(); f >= n {
 		return f, true
 	}
-	wait(ctx, &s.spaceSeq, &s.spaceSpin, func() bool { return freeNow() >= n })
+	wait(ctx, &s.space, &s.spaceSpin, func() bool { return freeNow() >= n })
 	f := freeNow()
 	return f, f >= n
 }
@@ -350,7 +349,7 @@ func (q *Queue) repairPut(ctx context.Context) bool {
 				}
 				pos += min(free, dist(pos, wordPos(padEnd)))
 				s.tailp.Store(streamWord(puts, pos))
-				wake(&s.dataSeq)
+				s.data.wake()
 			}
 			if _, ok := q.waitFreeCtx(ctx, pos, dist(pos, end)); !ok {
 				return false
@@ -381,8 +380,8 @@ func (q *Queue) fixPendingTask() {
 			v--
 		}
 		if s.unfinished.CompareAndSwap(u, v) {
-			if uint32(v) == 0 && s.joinWaiters.Load() != 0 {
-				futexWake(q.unfinishedWord(), wakeAll)
+			if uint32(v) == 0 {
+				s.joined.wake()
 			}
 			return
 		}
@@ -440,7 +439,7 @@ func (q *Queue) copyOut(pos uint64, b []byte) {
 // waitRoom waits, for a putter, until room(need) holds or ctx ends.
 func (q *Queue) waitRoom(ctx context.Context, need uint64) bool {
 	s := q.s
-	return wait(ctx, &s.spaceSeq, &s.spaceSpin, func() bool { return q.room(need) })
+	return wait(ctx, &s.space, &s.spaceSpin, func() bool { return q.room(need) })
 }
 
 // waitData waits, for a getter, until ready holds or ctx ends. A getter
@@ -451,80 +450,47 @@ func (q *Queue) waitRoom(ctx context.Context, need uint64) bool {
 // dead holder of the get lock, and takes the lock over.
 func (q *Queue) waitData(ctx context.Context) bool {
 	s := q.s
-	return waitChecking(ctx, &s.dataSeq, &s.dataSpin, q.ready, func() {
+	return waitChecking(ctx, &s.data, &s.dataSpin, q.ready, func() {
 		if s.getLock.holderDead() && s.getLock.acquire(ctx, q.info, &q.getSeen, q.repairGet) {
 			s.getLock.release()
 		}
 	})
 }
 
-// sleepers is the bit of a sequence word that tells that processes may
-// sleep on it. A process killed while it sleeps leaves the bit set, which
-// costs the next wake one system call, and no more.
-const sleepers = 1 << 31
-
-// wait waits until ok holds or ctx ends: it spins, then sleeps on seq,
-// which whoever makes ok hold bumps (and wakes when sleepers is set).
-func wait(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool) bool {
-	return waitChecking(ctx, seq, spin, ok, nil)
+// wait waits until ok holds or ctx ends: it spins (lockSpin), then sleeps
+// on word, which whoever makes ok hold wakes.
+func wait(ctx context.Context, word *wakeWord, spin *spinState, ok func() bool) bool {
+	return waitChecking(ctx, word, spin, ok, nil)
 }
 
 // waitChecking is wait that also calls check, if not nil, every ownerCheck
 // while it sleeps.
-func waitChecking(ctx context.Context, seq *atomic.Uint32, spin *spinner, ok func() bool, check func()) bool {
-	if ok() || spin.spin(ok) {
+func waitChecking(ctx context.Context, word *wakeWord, spin *spinState, ok func() bool, check func()) bool {
+	if ok() || lockSpin.spin(spin, ok) {
 		return true
 	}
 	if ctx.Err() != nil {
 		return false
 	}
-	w := newWaiter(ctx, seq)
+	w := newWaiter(ctx, &word.seq)
 	defer w.stop()
-	limit, checked := time.Duration(-1), time.Now()
-	if check != nil {
-		limit = ownerCheck
+	if check == nil {
+		return word.wait(&w, ok, nil, -1)
 	}
-	for {
-		if check != nil && time.Since(checked) >= ownerCheck {
-			check()
-			checked = time.Now()
-		}
-		seen := seq.Load()
-		if seen&sleepers == 0 {
-			if !seq.CompareAndSwap(seen, seen|sleepers) {
-				continue
-			}
-			seen |= sleepers
-		}
-		if ok() {
-			return true
-		}
-		if !w.sleepMax(seq, seen, limit) {
-			return ok()
-		}
-		if ok() {
-			return true
-		}
-	}
+	return word.wait(&w, ok, every(ownerCheck, check), ownerCheck)
 }
 
-// wake wakes the waiters of wait on seq, after a change that may make their
-// condition hold. With no sleeper, it writes nothing: a waiter sets
-// sleepers before it checks its condition, so either it sees the change or
-// this sees the bit (all atomics are sequentially consistent).
-func wake(seq *atomic.Uint32) {
-	if v := seq.Load(); v&sleepers != 0 {
-		wakeSlow(seq, v)
-	}
-}
-
-func wakeSlow(seq *atomic.Uint32, v uint32) {
-	for !seq.CompareAndSwap(v, (v+1)&^sleepers) {
-		if v = seq.Load(); v&sleepers == 0 {
-			return // another waker did it
+// every returns a stop condition for wakeWord.wait that never holds, and
+// calls f whenever period has passed since it last did.
+func every(period time.Duration, f func()) func() bool {
+	last := time.Now()
+	return func() bool {
+		if time.Since(last) >= period {
+			f()
+			last = time.Now()
 		}
+		return false
 	}
-	futexWake(seq, wakeAll)
 }
 
 // GetBytes gets a message, waiting while the queue is empty until ctx ends:
@@ -578,7 +544,7 @@ func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, error)
 			if queueHook != nil {
 				queueHook("get.committed")
 			}
-			wake(&s.spaceSeq)
+			s.space.wake()
 			s.getLock.release()
 			return b, nil
 		}
@@ -606,7 +572,7 @@ func (q *Queue) getStreamed(head, gets uint64, b []byte) bool {
 		if cut {
 			s.headp.Store(streamWord(gets, end))
 			s.getStream.active.Store(0)
-			wake(&s.spaceSeq)
+			s.space.wake()
 			return false
 		}
 		n := min(dist(pos, t), uint64(len(b)))
@@ -614,7 +580,7 @@ func (q *Queue) getStreamed(head, gets uint64, b []byte) bool {
 		b = b[n:]
 		pos += n
 		s.headp.Store(streamWord(gets-1, pos))
-		wake(&s.spaceSeq)
+		s.space.wake()
 		if queueHook != nil {
 			queueHook("get.stream")
 		}
@@ -625,7 +591,7 @@ func (q *Queue) getStreamed(head, gets uint64, b []byte) bool {
 	}
 	s.headp.Store(streamWord(gets, end))
 	s.getStream.active.Store(0)
-	wake(&s.spaceSeq)
+	s.space.wake()
 	return !cut
 }
 
@@ -639,7 +605,7 @@ func (q *Queue) waitStream(pos, want, end uint64) (tail uint64, cut bool) {
 	past := func() bool { return dist(pos, wordPos(s.tailp.Load())) >= want }
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), ownerCheck)
-		ok := wait(ctx, &s.dataSeq, &s.dataSpin, past)
+		ok := wait(ctx, &s.data, &s.dataSpin, past)
 		cancel()
 		if ok {
 			return wordPos(s.tailp.Load()), false
@@ -665,7 +631,7 @@ func (q *Queue) waitStream(pos, want, end uint64) (tail uint64, cut bool) {
 		s.tailp.Store(streamWord(wordCount(s.tailp.Load()), end))
 		s.putStream.active.Store(0)
 		s.putLock.release()
-		wake(&s.dataSeq)
+		s.data.wake()
 		return wordPos(end), true
 	}
 }
@@ -691,10 +657,10 @@ func (q *Queue) repairGet() {
 			}
 			pos += min(dist(pos, t), dist(pos, wordPos(end)))
 			s.headp.Store(streamWord(gets, pos))
-			wake(&s.spaceSeq)
+			s.space.wake()
 		}
 		s.headp.Store(streamWord(gets+1, end))
-		wake(&s.spaceSeq)
+		s.space.wake()
 	}
 	s.getStream.active.Store(0)
 }
@@ -814,7 +780,7 @@ func (q *Queue) CancelJoinThread() {}
 type qlock struct {
 	word atomic.Uint32
 	info atomic.Uint64
-	spin spinner
+	spin spinState
 }
 
 // ownerCheck is how long a process waits for a queue's lock, or for the
@@ -855,7 +821,7 @@ func (l *qlock) release() {
 }
 
 func (l *qlock) acquireSlow(ctx context.Context, info uint64, seen *heldSince, repair func()) bool {
-	if l.spin.spin(func() bool { return l.word.Load() == 0 && l.word.CompareAndSwap(0, mypid) }) {
+	if lockSpin.spin(&l.spin, func() bool { return l.word.Load() == 0 && l.word.CompareAndSwap(0, mypid) }) {
 		l.info.Store(info)
 		return true
 	}
@@ -1015,12 +981,6 @@ func NewJoinableQueue(maxsize int) (*JoinableQueue, error) {
 
 var errTaskDone = fmt.Errorf("%w: task_done() called too many times", ErrValue)
 
-// unfinishedWord is the futex word of the count of unfinished tasks: the
-// low half of unfinished (the machine is little-endian).
-func (q *Queue) unfinishedWord() *atomic.Uint32 {
-	return (*atomic.Uint32)(unsafe.Pointer(&q.s.unfinished))
-}
-
 // TaskDone tells that a message got from the queue has been processed. It
 // fails with ErrValue when called more times than messages were put.
 func (q *JoinableQueue) TaskDone() error {
@@ -1035,8 +995,8 @@ func (q *JoinableQueue) TaskDone() error {
 			return errTaskDone
 		}
 		if s.unfinished.CompareAndSwap(u, u-1) {
-			if uint32(u) == 1 && s.joinWaiters.Load() != 0 {
-				futexWake(q.unfinishedWord(), wakeAll)
+			if uint32(u) == 1 {
+				s.joined.wake()
 			}
 			return nil
 		}
@@ -1051,30 +1011,22 @@ func (q *JoinableQueue) Join(ctx context.Context) bool {
 	}
 	defer q.leave()
 	s := q.s
-	word := q.unfinishedWord()
-	w := newWaiter(ctx, word)
+	done := func() bool { return uint32(s.unfinished.Load()) == 0 }
+	if done() {
+		return true
+	}
+	w := newWaiter(ctx, &s.joined.seq)
 	defer w.stop()
-	for {
-		s.joinWaiters.Add(1)
-		v := word.Load()
-		if v == 0 {
-			s.joinWaiters.Add(^uint32(0))
-			return true
-		}
-		// The put lock's holder may have died with its task pending: sleep
-		// in slices, and repair it if no put does.
-		slept := w.sleepMax(word, v, ownerCheck)
-		s.joinWaiters.Add(^uint32(0))
-		if !slept {
-			return word.Load() == 0
-		}
-		// (A message longer than the ring is left to the getter that
-		// streams it in, which repairs it without waiting for room.)
+	// The put lock's holder may have died with its task pending: sleep in
+	// slices, and repair it if no put does. (A message longer than the ring
+	// is left to the getter that streams it in, which repairs it without
+	// waiting for room.)
+	return s.joined.wait(&w, done, every(ownerCheck, func() {
 		if s.unfinished.Load()&pendingTask != 0 && s.putStream.active.Load() == 0 && s.putLock.takeOverDead(q.info) {
 			q.repairPut(context.Background())
 			s.putLock.release()
 		}
-	}
+	}), ownerCheck)
 }
 
 // SimpleQueue is an unbounded Queue, as CPython's multiprocessing.SimpleQueue

@@ -40,7 +40,7 @@ var (
 // mutexState is a lock without a recursion count.
 type mutexState struct {
 	word atomic.Uint32
-	spin spinner
+	spin spinState
 }
 
 func (m *mutexState) tryAcquire() bool { return m.word.CompareAndSwap(0, mypid) }
@@ -50,7 +50,7 @@ func (m *mutexState) acquire(ctx context.Context) bool {
 }
 
 func (m *mutexState) acquireSlow(ctx context.Context) bool {
-	if m.spin.spin(func() bool { return m.word.Load() == 0 && m.word.CompareAndSwap(0, mypid) }) {
+	if lockSpin.spin(&m.spin, func() bool { return m.word.Load() == 0 && m.word.CompareAndSwap(0, mypid) }) {
 		return true
 	}
 	w := newWaiter(ctx, &m.word)
@@ -181,7 +181,7 @@ func (r *rmutexState) reacquire(n uint32) {
 // sleep on value, so that a release only makes a system call when needed.
 type semState struct {
 	value, waiters, max atomic.Uint32
-	spin                spinner
+	spin                spinState
 }
 
 // semValueMax is the largest value of a semaphore (SEM_VALUE_MAX on Linux).
@@ -206,7 +206,7 @@ func (s *semState) acquire(ctx context.Context) bool {
 }
 
 func (s *semState) acquireSlow(ctx context.Context) bool {
-	if s.spin.spin(func() bool { return s.value.Load() != 0 && s.tryAcquire() }) {
+	if lockSpin.spin(&s.spin, func() bool { return s.value.Load() != 0 && s.tryAcquire() }) {
 		return true
 	}
 	s.waiters.Add(1)
