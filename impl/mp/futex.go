@@ -206,3 +206,28 @@ func (w *wakeWord) wait(wt *waiter, ok, stop func() bool, limit time.Duration) b
 		}
 	}
 }
+
+// A lock's word (a Lock's, a queue's put or get lock's) keeps its own wait
+// bit instead of a wakeWord: 0 when the lock is free, and otherwise the
+// holder's pid, with waitBit set once a process may sleep waiting for it
+// (synchronize.go), so that a release wakes one sleeper, and only when one
+// may sleep. contend is one round of a waiter: it takes the lock if it is
+// free, or else sets waitBit, and returns the value to sleep on.
+func contend(word *atomic.Uint32) (v uint32, acquired bool) {
+	for {
+		v := word.Load()
+		if v == 0 {
+			// Others may still sleep: whoever acquires after a sleep keeps
+			// waitBit, so that its release wakes the next one.
+			if word.CompareAndSwap(0, mypid|waitBit) {
+				return 0, true
+			}
+			continue
+		}
+		// Set waitBit before giving up too: a wake this waiter took, then
+		// lost the lock to another process, is passed on.
+		if v&waitBit != 0 || word.CompareAndSwap(v, v|waitBit) {
+			return v | waitBit, false
+		}
+	}
+}

@@ -77,15 +77,25 @@ func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireRead
 		}
 		return errReply(c, errKindKey, "%s", showKey(k))
 	}
-	switch {
-	case isDict && op == opSet:
-		k, v := a.rawValue(0), a.rawValue(0)
+	// keyed checks, for an op on key k, that the request ends there and
+	// that k is hashable: it returns the reply to send at once, if any,
+	// and ok false for a malformed request.
+	keyed := func(k []byte) (id keyID, reply []byte, ok bool) {
 		if !a.end() {
-			return nil, false
+			return id, nil, false
 		}
 		id, err := keyOf(k)
 		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+			return id, errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+		}
+		return id, nil, true
+	}
+	switch {
+	case isDict && op == opSet:
+		k, v := a.rawValue(0), a.rawValue(0)
+		id, reply, ok := keyed(k)
+		if reply != nil || !ok {
+			return reply, ok
 		}
 		if e := o.dict.get(id); e != nil {
 			e.val = append(e.val[:0:0], v...)
@@ -100,12 +110,9 @@ func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireRead
 		if hasDefault != 0 {
 			def = a.rawValue(0)
 		}
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+		id, reply, ok := keyed(k)
+		if reply != nil || !ok {
+			return reply, ok
 		}
 		var e *dictEntry
 		if op == opGet {
@@ -122,12 +129,9 @@ func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireRead
 		return missing(k), true
 	case isDict && op == opDel:
 		k := a.rawValue(0)
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+		id, reply, ok := keyed(k)
+		if reply != nil || !ok {
+			return reply, ok
 		}
 		if o.dict.del(id) == nil {
 			return missing(k), true
@@ -135,12 +139,9 @@ func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireRead
 		return nilReply(c), true
 	case isDict && op == opSetDefault:
 		k, v := a.rawValue(0), a.rawValue(0)
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+		id, reply, ok := keyed(k)
+		if reply != nil || !ok {
+			return reply, ok
 		}
 		e := o.dict.get(id)
 		if e == nil {
@@ -159,12 +160,9 @@ func (s *server) objectOp(c *managerConn, o *managedObject, op byte, a *wireRead
 		return nilReply(c), true
 	case isDict && op == opContains:
 		k := a.rawValue(0)
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
+		id, reply, ok := keyed(k)
+		if reply != nil || !ok {
+			return reply, ok
 		}
 		return boolReply(c, view.dict.get(id) != nil), true
 	case isDict && op == opLen:

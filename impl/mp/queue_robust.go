@@ -219,21 +219,10 @@ func (l *qlock) acquireSlow(ctx context.Context, info uint64, seen *heldSince, r
 	defer w.stop()
 	checked := time.Now()
 	for {
-		v := l.word.Load()
-		if v == 0 {
-			// Others may still sleep: whoever acquires after a sleep keeps
-			// waitBit, so that its release wakes the next one.
-			if l.word.CompareAndSwap(0, mypid|waitBit) {
-				l.info.Store(info)
-				return true
-			}
-			continue
-		}
-		if v&waitBit == 0 {
-			if !l.word.CompareAndSwap(v, v|waitBit) {
-				continue
-			}
-			v |= waitBit
+		v, acquired := contend(&l.word)
+		if acquired {
+			l.info.Store(info)
+			return true
 		}
 		if time.Since(checked) >= ownerCheck {
 			if l.takeOverDead(info) {

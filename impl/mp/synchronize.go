@@ -56,22 +56,9 @@ func (m *mutexState) acquireSlow(ctx context.Context) bool {
 	w := newWaiter(ctx, &m.word)
 	defer w.stop()
 	for {
-		v := m.word.Load()
-		if v == 0 {
-			// Others may still sleep: whoever acquires after a sleep keeps
-			// waitBit, so that its release wakes the next one.
-			if m.word.CompareAndSwap(0, mypid|waitBit) {
-				return true
-			}
-			continue
-		}
-		if v&waitBit == 0 {
-			// Set waitBit before giving up too: a wake this waiter took,
-			// then lost the lock to another process, is passed on.
-			if !m.word.CompareAndSwap(v, v|waitBit) {
-				continue
-			}
-			v |= waitBit
+		v, acquired := contend(&m.word)
+		if acquired {
+			return true
 		}
 		if !w.sleep(&m.word, v) {
 			return false

@@ -51,30 +51,20 @@ func appendItem(b []byte, enc func([]byte) []byte) []byte {
 }
 
 // varint and uvarint read variable-length integers.
-func (r *wireReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	i, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail(r.malformed)
-		return 0
-	}
-	r.b = r.b[n:]
-	return i
-}
+func (r *wireReader) varint() int64   { return readVarint(r, binary.Varint) }
+func (r *wireReader) uvarint() uint64 { return readVarint(r, binary.Uvarint) }
 
-func (r *wireReader) uvarint() uint64 {
+func readVarint[T int64 | uint64](r *wireReader, read func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	u, n := binary.Uvarint(r.b)
+	x, n := read(r.b)
 	if n <= 0 {
 		r.fail(r.malformed)
 		return 0
 	}
 	r.b = r.b[n:]
-	return u
+	return x
 }
 
 // rawValue returns the bytes of the manager's tagged value (manager_wire.go)
