@@ -128,15 +128,16 @@ func (w *waiter) sleepMax(word *atomic.Uint32, val uint32, limit time.Duration) 
 
 // A wakeWord is how a process waits for a condition on shared memory that
 // others make hold (data or room in a queue's ring or a link's, the end of
-// a JoinableQueue's tasks), when the condition is not a lock: a sequence
-// word that waiters sleep on and that whoever makes the condition hold
-// bumps, with a system call only when someone sleeps. A waiter sets the
-// word's sleepers bit (arm) before it checks its condition for the last
-// time; a waker that changed the condition reads the word, and only when
-// the bit is set does it clear it, bump the sequence and wake every
-// sleeper. Either the waiter sees the change or the waker sees the bit
-// (all atomics are sequentially consistent), so no wake is lost, and a
-// waker with no sleeper only loads one word.
+// a JoinableQueue's tasks, an Event set), when the condition is not a
+// lock's or a semaphore's: a sequence word that waiters sleep on and that
+// whoever makes the condition hold bumps, with a system call only when
+// someone sleeps. A waiter sets the word's sleepers bit (arm) before it
+// checks its condition for the last time; a waker that changed the
+// condition reads the word, and only when the bit is set does it clear it,
+// bump the sequence and wake every sleeper. Either the waiter sees the
+// change or the waker sees the bit (all atomics are sequentially
+// consistent), so no wake is lost, and a waker with no sleeper only loads
+// one word.
 //
 // A bit rather than a count of waiters, since a process may be killed in
 // its sleep (a queue survives SIGKILL): it leaves a count raised for ever,
@@ -144,9 +145,9 @@ func (w *waiter) sleepMax(word *atomic.Uint32, val uint32, limit time.Duration) 
 // until the next wake clears it, which costs that one wake one system call
 // and no more. The price is that a wake wakes every sleeper, and those it
 // was not meant for sleep again: right for these words, on which one
-// process or a few wait. A semaphore, whose release wakes one sleeper,
-// counts its waiters instead, and a lock keeps its own wait bit in its
-// word (synchronize.go).
+// process or a few wait, or all wait for the same thing. A semaphore,
+// whose release wakes one sleeper, counts its waiters instead, and a lock
+// keeps its own wait bit in its word (contend).
 type wakeWord struct{ seq atomic.Uint32 }
 
 // sleepers is the bit of a wakeWord that tells that processes may sleep on

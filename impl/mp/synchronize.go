@@ -228,8 +228,11 @@ func (s *semState) release() error {
 
 // eventState is an event: bit 0 of word is the flag, and the rest counts
 // the times it was set, so that a waiter knows it was set even if it was
-// cleared again before the waiter woke.
-type eventState struct{ word, waiters atomic.Uint32 }
+// cleared again before the waiter woke; waiters sleep on woken.
+type eventState struct {
+	word  atomic.Uint32
+	woken wakeWord
+}
 
 func (e *eventState) set() {
 	for {
@@ -241,9 +244,7 @@ func (e *eventState) set() {
 			break
 		}
 	}
-	if e.waiters.Load() != 0 {
-		futexWake(&e.word, wakeAll)
-	}
+	e.woken.wake()
 }
 
 func (e *eventState) clear() {
@@ -261,18 +262,9 @@ func (e *eventState) wait(ctx context.Context) bool {
 		return true
 	}
 	// From an unset word, only set changes it.
-	e.waiters.Add(1)
-	defer e.waiters.Add(^uint32(0))
-	wt := newWaiter(ctx, &e.word)
+	wt := newWaiter(ctx, &e.woken.seq)
 	defer wt.stop()
-	for {
-		if e.word.Load() != w {
-			return true
-		}
-		if !wt.sleep(&e.word, w) {
-			return e.word.Load() != w
-		}
-	}
+	return e.woken.wait(&wt, func() bool { return e.word.Load() != w }, nil, -1)
 }
 
 // condState is a condition variable, with CPython's algorithm: three
