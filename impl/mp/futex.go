@@ -79,6 +79,17 @@ func newWaiter(ctx context.Context, word *atomic.Uint32) waiter {
 	return w
 }
 
+// timeoutWaiter is a waiter without a context, for waits that end after
+// timeout (never if it is negative) or when their own stop condition holds:
+// making a context would cost more than a wait that ends at once.
+func timeoutWaiter(timeout time.Duration) waiter {
+	w := waiter{ctx: context.Background()}
+	if timeout >= 0 {
+		w.deadline, w.timed = time.Now().Add(timeout), true
+	}
+	return w
+}
+
 func (w *waiter) stop() {
 	if w.cancel != nil {
 		w.cancel()
@@ -115,48 +126,109 @@ func (w *waiter) sleepMax(word *atomic.Uint32, val uint32, limit time.Duration) 
 	return true
 }
 
-// A spinner adapts how many times a waiter looks at a word before it sleeps.
-// A lock held for a short time by a process running on another CPU is often
-// free again within a microsecond, while a futex sleep and wake cost several
-// (tens when the CPU was idle); but spinning only delays the holder when it
-// waits for the very CPU the spinner holds (more runnable processes than
-// CPUs), and wastes that CPU when the lock is held long. So a spin that ends
-// with the word free doubles the limit, and one that ends in a sleep lowers
-// it by a quarter, between spinMin and spinMax; every probeEvery-th spin
-// goes to spinMax whatever the limit, so that a limit brought down by a busy
-// spell comes back up once spinning pays again. The limit lives in shared
-// memory, beside the word: the processes that use one primitive learn from
-// each other.
-type spinner struct{ limit, probe atomic.Uint32 }
+// A wakeWord is how a process waits for a condition on shared memory that
+// others make hold (data or room in a queue's ring or a link's, the end of
+// a JoinableQueue's tasks, an Event set), when the condition is not a
+// lock's or a semaphore's: a sequence word that waiters sleep on and that
+// whoever makes the condition hold bumps, with a system call only when
+// someone sleeps. A waiter sets the word's sleepers bit (arm) before it
+// checks its condition for the last time; a waker that changed the
+// condition reads the word, and only when the bit is set does it clear it,
+// bump the sequence and wake every sleeper. Either the waiter sees the
+// change or the waker sees the bit (all atomics are sequentially
+// consistent), so no wake is lost, and a waker with no sleeper only loads
+// one word.
+//
+// A bit rather than a count of waiters, since a process may be killed in
+// its sleep (a queue survives SIGKILL): it leaves a count raised for ever,
+// after which every wake costs a system call, whereas it leaves the bit set
+// until the next wake clears it, which costs that one wake one system call
+// and no more. The price is that a wake wakes every sleeper, and those it
+// was not meant for sleep again: right for these words, on which one
+// process or a few wait, or all wait for the same thing. A semaphore,
+// whose release wakes one sleeper, counts its waiters instead, and a lock
+// keeps its own wait bit in its word (contend).
+type wakeWord struct{ seq atomic.Uint32 }
 
-const (
-	spinMin    = 32
-	spinInit   = 128 // a new segment has limit 0, which stands for spinInit
-	spinMax    = 16384
-	probeEvery = 256
-)
+// sleepers is the bit of a wakeWord that tells that processes may sleep on
+// it.
+const sleepers = 1 << 31
 
-// spin calls try until it succeeds, at most the limit times, and adapts the
-// limit.
-func (s *spinner) spin(try func() bool) bool {
-	limit := s.limit.Load()
-	if limit == 0 {
-		limit = spinInit
+// arm announces a sleeper and returns the value to sleep on: the waiter
+// checks its condition after arm, and sleeps only if it still fails.
+func (w *wakeWord) arm() uint32 {
+	for {
+		seen := w.seq.Load()
+		if seen&sleepers != 0 {
+			return seen
+		}
+		if w.seq.CompareAndSwap(seen, seen|sleepers) {
+			return seen | sleepers
+		}
 	}
-	n := limit
-	if s.probe.Add(1)%probeEvery == 0 {
-		n = spinMax
+}
+
+// wake wakes the sleepers, if any, after a change that may make their
+// condition hold.
+func (w *wakeWord) wake() {
+	if v := w.seq.Load(); v&sleepers != 0 {
+		w.wakeSlow(v)
 	}
-	for range n {
-		if try() {
-			if limit < spinMax {
-				s.limit.Store(min(2*limit, spinMax))
-			}
+}
+
+func (w *wakeWord) wakeSlow(v uint32) {
+	for !w.seq.CompareAndSwap(v, (v+1)&^sleepers) {
+		if v = w.seq.Load(); v&sleepers == 0 {
+			return // another waker did it
+		}
+	}
+	futexWake(&w.seq, wakeAll)
+}
+
+// wait sleeps on the word until ok holds, stop (if not nil) holds, or wt
+// ends, at most limit at a time if limit is not negative; it reports
+// whether ok holds. stop is asked once the sleeper is announced, so that
+// whoever makes it hold and then wakes the word ends a sleep that began
+// too late at once; a stop that nobody wakes for is seen after a limit.
+func (w *wakeWord) wait(wt *waiter, ok, stop func() bool, limit time.Duration) bool {
+	for {
+		seen := w.arm()
+		if ok() {
+			return true
+		}
+		if stop != nil && stop() {
+			return ok()
+		}
+		if !wt.sleepMax(&w.seq, seen, limit) {
+			return ok()
+		}
+		if ok() {
 			return true
 		}
 	}
-	if limit > spinMin && n == limit {
-		s.limit.Store(max(limit-limit/4, spinMin))
+}
+
+// A lock's word (a Lock's, a queue's put or get lock's) keeps its own wait
+// bit instead of a wakeWord: 0 when the lock is free, and otherwise the
+// holder's pid, with waitBit set once a process may sleep waiting for it
+// (synchronize.go), so that a release wakes one sleeper, and only when one
+// may sleep. contend is one round of a waiter: it takes the lock if it is
+// free, or else sets waitBit, and returns the value to sleep on.
+func contend(word *atomic.Uint32) (v uint32, acquired bool) {
+	for {
+		v := word.Load()
+		if v == 0 {
+			// Others may still sleep: whoever acquires after a sleep keeps
+			// waitBit, so that its release wakes the next one.
+			if word.CompareAndSwap(0, mypid|waitBit) {
+				return 0, true
+			}
+			continue
+		}
+		// Set waitBit before giving up too: a wake this waiter took, then
+		// lost the lock to another process, is passed on.
+		if v&waitBit != 0 || word.CompareAndSwap(v, v|waitBit) {
+			return v | waitBit, false
+		}
 	}
-	return false
 }

@@ -394,7 +394,7 @@ type mclient struct {
 	remote    bool
 
 	mu     sync.Mutex
-	free   []*mconn
+	free   []*managerConn
 	closed bool
 }
 
@@ -428,7 +428,7 @@ func (cl *mclient) closeConns() {
 }
 
 // get returns a free connection, or a new one.
-func (cl *mclient) get() (*mconn, error) {
+func (cl *mclient) get() (*managerConn, error) {
 	cl.mu.Lock()
 	if cl.closed {
 		cl.mu.Unlock()
@@ -444,7 +444,7 @@ func (cl *mclient) get() (*mconn, error) {
 	return cl.dial()
 }
 
-func (cl *mclient) put(c *mconn) {
+func (cl *mclient) put(c *managerConn) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.closed || len(cl.free) >= 64 {
@@ -455,7 +455,7 @@ func (cl *mclient) put(c *mconn) {
 }
 
 // dial opens a connection: through the connector, or to the address.
-func (cl *mclient) dial() (*mconn, error) {
+func (cl *mclient) dial() (*managerConn, error) {
 	if !cl.remote {
 		return cl.dialLocal()
 	}
@@ -496,7 +496,7 @@ func (cl *mclient) dial() (*mconn, error) {
 	if family == unix.AF_INET {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
-	c := newMconn(fd)
+	c := newSocketConn(fd)
 	if err := answerChallenge(c, cl.authkey); err != nil {
 		c.close()
 		return nil, authError(err)
@@ -510,7 +510,7 @@ func (cl *mclient) dial() (*mconn, error) {
 
 // dialLocal opens a local connection: a new link and socketpair, whose
 // server ends it sends through the connector.
-func (cl *mclient) dialLocal() (*mconn, error) {
+func (cl *mclient) dialLocal() (*managerConn, error) {
 	lk, err := newLinkSize("manager", managerRingSize)
 	if err != nil {
 		return nil, err
@@ -536,7 +536,7 @@ func (cl *mclient) dialLocal() (*mconn, error) {
 		lk.close()
 		return nil, fmt.Errorf("%w (%v)", errManagerClosed, err)
 	}
-	return newLinkMconn(lk, fds[0], false, cl.maxFrame)
+	return newLocalConn(lk, fds[0], false, cl.maxFrame)
 }
 
 // authError makes a connection the server closed during the handshake an
@@ -610,7 +610,7 @@ func (cl *mclient) reply(resp []byte, dec func(d *decoder) error) error {
 	if dec == nil {
 		return nil
 	}
-	return dec(&decoder{cl: cl, b: resp[1:]})
+	return dec(&decoder{wireReader: wireReader{b: resp[1:], malformed: errMalformed}, cl: cl})
 }
 
 func (cl *mclient) MarshalJSON() ([]byte, error) {

@@ -39,7 +39,7 @@ func FuzzManagerFrame(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, req []byte) {
 		s := newServer(managerConfig{maxFrame: DefaultMaxFrame}, "fuzz")
-		c := newMconn(-1)
+		c := newSocketConn(-1)
 		for _, init := range [][]byte{
 			{opCreate, 0, kindDict, tagNil},
 			{opCreate, 0, kindList, tagList, 1, tagInt, 2},

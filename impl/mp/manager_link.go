@@ -8,7 +8,7 @@ import (
 )
 
 // A local client's connection carries its frames through shared memory: a
-// link (pool_wire.go), requests in one ring and replies in the other, which
+// link (link.go), requests in one ring and replies in the other, which
 // both sides poll for a while before they sleep (linkSpin). A request and
 // its reply between a client and a server that are both running then cost
 // no system call, where a socket costs four, and the wakes of sleepers
@@ -18,9 +18,9 @@ import (
 // shared memory does not, that the other side is gone (its end reads EOF
 // once the other process exits or shuts its end down), and the server cuts
 // off a link at shutdown as it does any socket.
-type mlink struct {
+type linkConn struct {
 	lk   *link
-	in   reader
+	in   ringReader
 	out  ring
 	sock *os.File // non-blocking: watch reads it through the runtime's poller
 	dead atomic.Bool
@@ -34,20 +34,20 @@ type mlink struct {
 // streams through in parts.
 const managerRingSize = 64 << 10
 
-// newMlink makes the connection of one side of a link: the client writes
+// newLinkConn makes the connection of one side of a link: the client writes
 // requests into the tasks ring and reads replies from the results ring,
 // the server the other way round. It owns sock and lk from then on.
-func newMlink(lk *link, sock int, server bool, maxFrame int) (*mlink, error) {
+func newLinkConn(lk *link, sock int, server bool, maxFrame int) (*linkConn, error) {
 	if err := unix.SetNonblock(sock, true); err != nil {
 		unix.Close(sock)
 		lk.close()
 		return nil, err
 	}
-	m := &mlink{lk: lk, sock: os.NewFile(uintptr(sock), "mp-manager"), gone: make(chan struct{}), serving: server}
+	m := &linkConn{lk: lk, sock: os.NewFile(uintptr(sock), "mp-manager"), gone: make(chan struct{}), serving: server}
 	if server {
-		m.in, m.out = reader{r: lk.tasks()}, lk.results()
+		m.in, m.out = ringReader{r: lk.tasks()}, lk.results()
 	} else {
-		m.in, m.out = reader{r: lk.results()}, lk.tasks()
+		m.in, m.out = ringReader{r: lk.results()}, lk.tasks()
 	}
 	m.in.limit = uint64(maxFrame)
 	go m.watch()
@@ -55,7 +55,7 @@ func newMlink(lk *link, sock int, server bool, maxFrame int) (*mlink, error) {
 }
 
 // watch waits for the socket's end, then wakes whoever waits on the link.
-func (m *mlink) watch() {
+func (m *linkConn) watch() {
 	defer close(m.gone)
 	var b [1]byte
 	for {
@@ -68,18 +68,15 @@ func (m *mlink) watch() {
 
 // cut marks the link dead and wakes whoever waits on it: watch does when
 // the other side's end closes, a server shutting down does at once.
-func (m *mlink) cut() {
+func (m *linkConn) cut() {
 	m.dead.Store(true)
-	for _, seq := range []*atomic.Uint32{&m.in.r.s.dataSeq, &m.out.s.spaceSeq} {
-		seq.Add(1)
-		linkFutexWake(seq)
-	}
+	wakeSide(m.in.r, m.out)
 }
 
-func (m *mlink) stopped() bool { return m.dead.Load() }
+func (m *linkConn) stopped() bool { return m.dead.Load() }
 
 // read returns the next frame's payload, valid until the next read.
-func (m *mlink) read() ([]byte, error) {
+func (m *linkConn) read() ([]byte, error) {
 	for {
 		// Once dead is seen, whatever the other side wrote before its end
 		// closed is there to read, before EOF.
@@ -104,7 +101,7 @@ func (m *mlink) read() ([]byte, error) {
 
 // write sends the frame built in b, whose first headerSize bytes are left
 // for its length.
-func (m *mlink) write(b []byte) error {
+func (m *linkConn) write(b []byte) error {
 	if m.dead.Load() {
 		return ErrEOF
 	}
@@ -112,7 +109,7 @@ func (m *mlink) write(b []byte) error {
 }
 
 // close ends the connection: the other side sees EOF.
-func (m *mlink) close() {
+func (m *linkConn) close() {
 	m.sock.Close()
 	<-m.gone
 	m.lk.close()

@@ -1,15 +1,9 @@
 package mp
 
 import (
-	"bytes"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"os"
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,103 +61,13 @@ const (
 	errKindOther    = 'E'
 )
 
-// An mobject is an object that the server owns. Each op on it holds its
-// mutex: ops are atomic, as CPython's server runs each method under the
-// object's owner thread (a read-modify-write by a client is not).
-type mobject struct {
-	mu       sync.Mutex
-	kind     byte
-	dict     *odict
-	list     [][]byte
-	val      []byte
-	typecode string
-	lock     chan struct{} // a Lock: holds a token while locked
-	name     string        // exposed under this name, if any
-
-	stale *mobject // ManagerStaleReads: the state before the latest write
-}
-
-// odict is a dict in insertion order, as Python's: entries in order (nil
-// once deleted) and an index by key identity. A key keeps the form it was
-// first stored with (d[1] then d[1.0] leaves the key 1).
-type odict struct {
-	entries []*dentry
-	index   map[keyID]int
-	dead    int
-}
-
-type dentry struct{ key, val []byte }
-
-func newOdict() *odict { return &odict{index: map[keyID]int{}} }
-
-func (d *odict) get(id keyID) *dentry {
-	if i, ok := d.index[id]; ok {
-		return d.entries[i]
-	}
-	return nil
-}
-
-func (d *odict) set(id keyID, key, val []byte) {
-	if e := d.get(id); e != nil {
-		e.val = val
-		return
-	}
-	d.index[id] = len(d.entries)
-	d.entries = append(d.entries, &dentry{key, val})
-}
-
-func (d *odict) del(id keyID) *dentry {
-	i, ok := d.index[id]
-	if !ok {
-		return nil
-	}
-	e := d.entries[i]
-	delete(d.index, id)
-	d.entries[i] = nil
-	if d.dead++; d.dead > 16 && d.dead > len(d.entries)/2 {
-		live := d.entries[:0]
-		for _, e := range d.entries {
-			if e != nil {
-				live = append(live, e)
-			}
-		}
-		clear(d.entries[len(live):])
-		d.entries, d.dead = live, 0
-		for i, e := range d.entries {
-			id, _ := keyOf(e.key)
-			d.index[id] = i
-		}
-	}
-	return e
-}
-
-func (d *odict) clone() *odict {
-	c := &odict{index: make(map[keyID]int, len(d.index))}
-	for _, e := range d.entries {
-		if e != nil {
-			id, _ := keyOf(e.key)
-			c.index[id] = len(c.entries)
-			c.entries = append(c.entries, &dentry{e.key, e.val})
-		}
-	}
-	return c
-}
-
-func (o *mobject) snapshot() *mobject {
-	c := &mobject{kind: o.kind, val: o.val, typecode: o.typecode, list: slices.Clone(o.list)}
-	if o.dict != nil {
-		c.dict = o.dict.clone()
-	}
-	return c
-}
-
 // A server is a manager's server process: it owns the objects and serves
 // connections, each with a goroutine doing blocking reads.
 type server struct {
 	mu    sync.Mutex
-	objs  map[uint64]*mobject
-	names map[string]*mobject
-	ids   map[*mobject]uint64
+	objs  map[uint64]*managedObject
+	names map[string]*managedObject
+	ids   map[*managedObject]uint64
 	next  uint64
 
 	cfg      managerConfig
@@ -178,12 +82,12 @@ type server struct {
 	// every connection (with its link, for a local one), so that a client
 	// that asks for the shutdown finds, once answered, that every other
 	// client is cut off too.
-	sockets map[int]*mlink
+	sockets map[int]*linkConn
 }
 
 func newServer(cfg managerConfig, token string) *server {
-	return &server{objs: map[uint64]*mobject{}, names: map[string]*mobject{}, ids: map[*mobject]uint64{},
-		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*mlink{}}
+	return &server{objs: map[uint64]*managedObject{}, names: map[string]*managedObject{}, ids: map[*managedObject]uint64{},
+		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*linkConn{}}
 }
 
 func (s *server) stop() {
@@ -197,7 +101,7 @@ func (s *server) stop() {
 
 // track adds a socket (and its link, if not nil) to shut down with the
 // server; it reports false once the server is shutting down.
-func (s *server) track(fd int, l *mlink) bool {
+func (s *server) track(fd int, l *linkConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sockets == nil {
@@ -239,7 +143,7 @@ func (s *server) cutOff(keep int) {
 // serveConn answers one connection's requests until it closes, sends a
 // frame that is too large or malformed (which closes it, and only it), or
 // the server shuts down.
-func (s *server) serveConn(c *mconn) {
+func (s *server) serveConn(c *managerConn) {
 	defer c.close()
 	if !s.track(c.fd, c.l) {
 		return
@@ -271,127 +175,42 @@ func (s *server) serveConn(c *mconn) {
 }
 
 // reply builders.
-func okReply(c *mconn) []byte { return append(c.startFrame(), 0) }
+func okReply(c *managerConn) []byte { return append(c.startFrame(), 0) }
 
-func errReply(c *mconn, kind byte, format string, args ...any) []byte {
+func errReply(c *managerConn, kind byte, format string, args ...any) []byte {
 	msg := fmt.Sprintf(format, args...)
 	b := append(c.startFrame(), 1, kind)
 	b = binary.AppendUvarint(b, uint64(len(msg)))
 	return append(b, msg...)
 }
 
-func nilReply(c *mconn) []byte { return append(okReply(c), tagNil) }
+func nilReply(c *managerConn) []byte { return append(okReply(c), tagNil) }
 
-func boolReply(c *mconn, v bool) []byte {
+func boolReply(c *managerConn, v bool) []byte {
 	if v {
 		return append(okReply(c), tagTrue)
 	}
 	return append(okReply(c), tagFalse)
 }
 
-func intReply(c *mconn, i int) []byte {
+func intReply(c *managerConn, i int) []byte {
 	return binary.AppendVarint(append(okReply(c), tagInt), int64(i))
 }
 
-func refReply(c *mconn, kind byte, id uint64) []byte {
+func refReply(c *managerConn, kind byte, id uint64) []byte {
 	return binary.AppendUvarint(append(okReply(c), tagRef, kind), id)
-}
-
-// args reads a request's arguments; any error makes the frame malformed.
-type args struct {
-	b   []byte
-	bad bool
-}
-
-func (a *args) value() []byte {
-	if a.bad {
-		return nil
-	}
-	n, err := scanValue(a.b, 0)
-	if err != nil {
-		a.bad = true
-		return nil
-	}
-	v := a.b[:n]
-	a.b = a.b[n:]
-	return v
-}
-
-func (a *args) byte() byte {
-	if a.bad || len(a.b) == 0 {
-		a.bad = true
-		return 0
-	}
-	c := a.b[0]
-	a.b = a.b[1:]
-	return c
-}
-
-func (a *args) varint() int64 {
-	if a.bad {
-		return 0
-	}
-	i, n := binary.Varint(a.b)
-	if n <= 0 {
-		a.bad = true
-		return 0
-	}
-	a.b = a.b[n:]
-	return i
-}
-
-func (a *args) uvarint() uint64 {
-	if a.bad {
-		return 0
-	}
-	u, n := binary.Uvarint(a.b)
-	if n <= 0 {
-		a.bad = true
-		return 0
-	}
-	a.b = a.b[n:]
-	return u
-}
-
-// string reads a value that must be a string.
-func (a *args) string() string {
-	v := a.value()
-	if a.bad || v[0] != tagStr {
-		a.bad = true
-		return ""
-	}
-	l, n := binary.Uvarint(v[1:])
-	return string(v[1+n : 1+n+int(l)])
-}
-
-// end checks that the request had nothing more.
-func (a *args) end() bool { return !a.bad && len(a.b) == 0 }
-
-func (s *server) object(id uint64) *mobject {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.objs[id]
-}
-
-func (s *server) add(o *mobject) uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.next++
-	s.objs[s.next] = o
-	s.ids[o] = s.next
-	return s.next
 }
 
 // handle runs one request and returns its reply frame; ok is false for a
 // malformed request.
-func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
+func (s *server) handle(c *managerConn, req []byte) (out []byte, ok, shutdown bool) {
 	if len(req) == 0 {
 		return nil, false, false
 	}
 	op := req[0]
-	a := &args{b: req[1:]}
+	a := &wireReader{b: req[1:], malformed: errMalformed}
 	id := a.uvarint()
-	if a.bad {
+	if a.err != nil {
 		return nil, false, false
 	}
 	switch op {
@@ -403,7 +222,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	case opCreate:
 		return s.create(c, a)
 	case opLookup:
-		name := a.string()
+		name := a.str()
 		if !a.end() {
 			return nil, false, false
 		}
@@ -424,7 +243,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	}
 	switch op {
 	case opExpose:
-		name := a.string()
+		name := a.str()
 		if !a.end() {
 			return nil, false, false
 		}
@@ -468,7 +287,7 @@ func (s *server) handle(c *mconn, req []byte) (out []byte, ok, shutdown bool) {
 	return out, ok, false
 }
 
-func (s *server) acquire(o *mobject, timeout int64) bool {
+func (s *server) acquire(o *managedObject, timeout int64) bool {
 	switch {
 	case timeout == 0:
 		select {
@@ -497,429 +316,6 @@ func (s *server) acquire(o *mobject, timeout int64) bool {
 	}
 }
 
-func (s *server) create(c *mconn, a *args) ([]byte, bool, bool) {
-	o := &mobject{kind: a.byte()}
-	switch o.kind {
-	case kindDict, kindNamespace:
-		o.dict = newOdict()
-		init := a.value()
-		if !a.end() {
-			return nil, false, false
-		}
-		if init[0] != tagNil {
-			if msg := o.update(init); msg != "" {
-				return errReply(c, errKindValue, "%s", msg), true, false
-			}
-		}
-	case kindList:
-		init := a.value()
-		if !a.end() {
-			return nil, false, false
-		}
-		if init[0] == tagList {
-			o.list = splitList(init)
-		} else if init[0] != tagNil {
-			return errReply(c, errKindValue, "a list's initial value must be a list"), true, false
-		}
-	case kindValue:
-		o.typecode = a.string()
-		o.val = slices.Clone(a.value())
-		if !a.end() {
-			return nil, false, false
-		}
-	case kindLock:
-		o.lock = make(chan struct{}, 1)
-		if !a.end() {
-			return nil, false, false
-		}
-	default:
-		return nil, false, false
-	}
-	return refReply(c, o.kind, s.add(o)), true, false
-}
-
-// splitList returns the encoded items of an encoded list, copied.
-func splitList(b []byte) [][]byte {
-	count, n := binary.Uvarint(b[1:])
-	b = b[1+n:]
-	items := make([][]byte, 0, count)
-	for range count {
-		m, _ := scanValue(b, 0)
-		items = append(items, slices.Clone(b[:m]))
-		b = b[m:]
-	}
-	return items
-}
-
-// update adds the items of an encoded dict; it returns a message for a
-// value that is no dict or an unhashable key.
-func (o *mobject) update(b []byte) string {
-	if b[0] != tagDict {
-		return "update wants a dict"
-	}
-	count, n := binary.Uvarint(b[1:])
-	b = b[1+n:]
-	for range count {
-		m, _ := scanValue(b, 0)
-		k := b[:m]
-		b = b[m:]
-		m, _ = scanValue(b, 0)
-		v := b[:m]
-		b = b[m:]
-		id, err := keyOf(k)
-		if err != nil {
-			return "unhashable key (a list or dict)"
-		}
-		o.dict.set(id, slices.Clone(k), slices.Clone(v))
-	}
-	return ""
-}
-
-// writes lists the ops that change an object, for the harness's mutants.
-var writes = map[byte]bool{opSet: true, opDel: true, opPop: true, opSetDefault: true, opUpdate: true,
-	opClear: true, opAppend: true, opExtend: true, opIndexSet: true, opListPop: true, opInsert: true,
-	opRemove: true, opReverse: true, opValueSet: true}
-
-// objectOp runs a dict, namespace, list or value op on o, locked.
-func (s *server) objectOp(c *mconn, o *mobject, op byte, a *args) ([]byte, bool) {
-	view := o // what reads see
-	if writes[op] {
-		if s.cfg.dropConcurrent && s.concurrent() {
-			// ManagerDropConcurrentWrites: acknowledge, change nothing.
-			return nilReply(c), true
-		}
-		if s.cfg.staleReads {
-			o.stale = o.snapshot()
-		}
-	} else if s.cfg.staleReads && o.stale != nil {
-		view = o.stale
-	}
-	isDict := o.kind == kindDict || o.kind == kindNamespace
-	missing := func(k []byte) []byte {
-		if o.kind == kindNamespace {
-			return errReply(c, errKindKey, "'Namespace' object has no attribute %s", showKey(k))
-		}
-		return errReply(c, errKindKey, "%s", showKey(k))
-	}
-	switch {
-	case isDict && op == opSet:
-		k, v := a.value(), a.value()
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
-		}
-		if e := o.dict.get(id); e != nil {
-			e.val = append(e.val[:0:0], v...)
-		} else {
-			o.dict.set(id, slices.Clone(k), slices.Clone(v))
-		}
-		return nilReply(c), true
-	case isDict && (op == opGet || op == opPop):
-		k := a.value()
-		hasDefault := a.byte()
-		var def []byte
-		if hasDefault != 0 {
-			def = a.value()
-		}
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
-		}
-		var e *dentry
-		if op == opGet {
-			e = view.dict.get(id)
-		} else {
-			e = o.dict.del(id)
-		}
-		switch {
-		case e != nil:
-			return append(okReply(c), e.val...), true
-		case hasDefault != 0:
-			return append(okReply(c), def...), true
-		}
-		return missing(k), true
-	case isDict && op == opDel:
-		k := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
-		}
-		if o.dict.del(id) == nil {
-			return missing(k), true
-		}
-		return nilReply(c), true
-	case isDict && op == opSetDefault:
-		k, v := a.value(), a.value()
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
-		}
-		e := o.dict.get(id)
-		if e == nil {
-			o.dict.set(id, slices.Clone(k), slices.Clone(v))
-			e = o.dict.get(id)
-		}
-		return append(okReply(c), e.val...), true
-	case isDict && op == opUpdate:
-		v := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		if msg := o.update(v); msg != "" {
-			return errReply(c, errKindValue, "%s", msg), true
-		}
-		return nilReply(c), true
-	case isDict && op == opContains:
-		k := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		id, err := keyOf(k)
-		if err != nil {
-			return errReply(c, errKindValue, "unhashable key (a list or dict)"), true
-		}
-		return boolReply(c, view.dict.get(id) != nil), true
-	case isDict && op == opLen:
-		return intReply(c, len(view.dict.index)), a.end()
-	case isDict && op == opCopy:
-		b := binary.AppendUvarint(append(okReply(c), tagDict), uint64(len(view.dict.index)))
-		for _, e := range view.dict.entries {
-			if e != nil {
-				b = append(append(b, e.key...), e.val...)
-			}
-		}
-		return b, a.end()
-	case isDict && op == opClear:
-		o.dict = newOdict()
-		return nilReply(c), a.end()
-
-	case o.kind == kindList:
-		return s.listOp(c, o, view, op, a)
-
-	case o.kind == kindValue && op == opValueGet:
-		return append(okReply(c), view.val...), a.end()
-	case o.kind == kindValue && op == opValueSet:
-		v := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		o.val = slices.Clone(v)
-		return nilReply(c), true
-	}
-	return nil, false
-}
-
-// concurrent reports, for ManagerDropConcurrentWrites, whether another
-// request is pending or arrives within a short window.
-func (s *server) concurrent() bool {
-	seq := s.seq.Load()
-	if s.inflight.Load() > 1 {
-		return true
-	}
-	time.Sleep(2 * time.Millisecond)
-	return s.inflight.Load() > 1 || s.seq.Load() != seq
-}
-
-// index resolves a Python index (negative from the end) into [0, n).
-func index(i int64, n int) (int, bool) {
-	if i < 0 {
-		i += int64(n)
-	}
-	return int(i), i >= 0 && i < int64(n)
-}
-
-func (s *server) listOp(c *mconn, o, view *mobject, op byte, a *args) ([]byte, bool) {
-	switch op {
-	case opAppend:
-		v := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		o.list = append(o.list, slices.Clone(v))
-		return nilReply(c), true
-	case opExtend:
-		v := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		if v[0] != tagList {
-			return errReply(c, errKindValue, "extend wants a list"), true
-		}
-		o.list = append(o.list, splitList(v)...)
-		return nilReply(c), true
-	case opIndexGet:
-		i := a.varint()
-		if !a.end() {
-			return nil, false
-		}
-		j, ok := index(i, len(view.list))
-		if !ok {
-			return errReply(c, errKindIndex, "list index out of range"), true
-		}
-		return append(okReply(c), view.list[j]...), true
-	case opIndexSet:
-		i, v := a.varint(), a.value()
-		if !a.end() {
-			return nil, false
-		}
-		j, ok := index(i, len(o.list))
-		if !ok {
-			return errReply(c, errKindIndex, "list assignment index out of range"), true
-		}
-		o.list[j] = slices.Clone(v)
-		return nilReply(c), true
-	case opListPop:
-		i := a.varint()
-		if !a.end() {
-			return nil, false
-		}
-		if len(o.list) == 0 {
-			return errReply(c, errKindIndex, "pop from empty list"), true
-		}
-		j, ok := index(i, len(o.list))
-		if !ok {
-			return errReply(c, errKindIndex, "pop index out of range"), true
-		}
-		v := o.list[j]
-		o.list = slices.Delete(o.list, j, j+1)
-		return append(okReply(c), v...), true
-	case opInsert:
-		i, v := a.varint(), a.value()
-		if !a.end() {
-			return nil, false
-		}
-		n := int64(len(o.list))
-		if i < 0 {
-			i = max(i+n, 0)
-		}
-		o.list = slices.Insert(o.list, int(min(i, n)), slices.Clone(v))
-		return nilReply(c), true
-	case opRemove:
-		v := a.value()
-		if !a.end() {
-			return nil, false
-		}
-		for j, item := range o.list {
-			if equalValues(item, v) {
-				o.list = slices.Delete(o.list, j, j+1)
-				return nilReply(c), true
-			}
-		}
-		return errReply(c, errKindValue, "list.remove(x): x not in list"), true
-	case opReverse:
-		slices.Reverse(o.list)
-		return nilReply(c), a.end()
-	case opLen:
-		return intReply(c, len(view.list)), a.end()
-	case opCopy:
-		b := binary.AppendUvarint(append(okReply(c), tagList), uint64(len(view.list)))
-		for _, item := range view.list {
-			b = append(b, item...)
-		}
-		return b, a.end()
-	case opClear:
-		o.list = nil
-		return nilReply(c), a.end()
-	}
-	return nil, false
-}
-
-// showKey writes an encoded key as Python's repr would, roughly, for a
-// KeyError's message.
-func showKey(k []byte) string {
-	v, _ := (*mclient)(nil).decodeOne(k)
-	switch v := v.(type) {
-	case string:
-		return "'" + strings.ReplaceAll(v, "'", `\'`) + "'"
-	case nil:
-		return "None"
-	case bool:
-		if v {
-			return "True"
-		}
-		return "False"
-	case []byte:
-		return fmt.Sprintf("b%q", v)
-	}
-	return fmt.Sprint(v)
-}
-
-// The handshake of a connection to a served manager, as CPython's
-// multiprocessing.connection (3.12): the server challenges the client, then
-// the client the server, each proving it knows the authkey with an HMAC of
-// a random message. The digest is SHA-256, named in the message as CPython
-// names it: the challenge is "#CHALLENGE#" then the message "{sha256}" and
-// 40 random bytes; the answer is "{sha256}" then the HMAC of the message.
-var (
-	challengePrefix = []byte("#CHALLENGE#")
-	digestName      = []byte("{sha256}")
-	welcome         = []byte("#WELCOME#")
-	failure         = []byte("#FAILURE#")
-)
-
-// handshakeMax is the largest handshake message (CPython's recv_bytes(256)).
-const handshakeMax = 256
-
-func digest(key, msg []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write(msg)
-	return append(slices.Clone(digestName), h.Sum(nil)...)
-}
-
-// deliverChallenge sends a challenge and checks the answer; skip accepts
-// any answer (ManagerSkipAuth).
-func deliverChallenge(c *mconn, key []byte, skip bool) error {
-	msg := make([]byte, len(digestName)+40)
-	copy(msg, digestName)
-	rand.Read(msg[len(digestName):])
-	if err := c.writeFrame(append(append(c.startFrame(), challengePrefix...), msg...)); err != nil {
-		return err
-	}
-	resp, err := c.readFrame(handshakeMax)
-	if err != nil {
-		return err
-	}
-	if !skip && !hmac.Equal(resp, digest(key, msg)) {
-		c.writeFrame(append(c.startFrame(), failure...))
-		return fmt.Errorf("%w: digest received was wrong", ErrAuth)
-	}
-	return c.writeFrame(append(c.startFrame(), welcome...))
-}
-
-// answerChallenge answers a challenge and reads the verdict.
-func answerChallenge(c *mconn, key []byte) error {
-	msg, err := c.readFrame(handshakeMax)
-	if err != nil {
-		return err
-	}
-	if !bytes.HasPrefix(msg, challengePrefix) || !bytes.HasPrefix(msg[len(challengePrefix):], digestName) {
-		return fmt.Errorf("%w: not a challenge (or not one with a sha256 digest)", ErrAuth)
-	}
-	if err := c.writeFrame(append(c.startFrame(), digest(key, msg[len(challengePrefix):])...)); err != nil {
-		return err
-	}
-	verdict, err := c.readFrame(handshakeMax)
-	if err != nil {
-		return err
-	}
-	if !bytes.Equal(verdict, welcome) {
-		return fmt.Errorf("%w: digest sent was rejected", ErrAuth)
-	}
-	return nil
-}
-
 // acceptLoop accepts connections on a listening socket, authenticates them
 // and serves them.
 func (s *server) acceptLoop(lfd int) {
@@ -935,7 +331,7 @@ func (s *server) acceptLoop(lfd int) {
 			return
 		}
 		go func() {
-			c := newMconn(fd)
+			c := newSocketConn(fd)
 			// A client that never answers must not hold a goroutine forever.
 			unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 10})
 			if err := deliverChallenge(c, s.cfg.authkey, s.cfg.skipAuth); err != nil {
@@ -1005,7 +401,7 @@ func (s *server) serveLink(sock, mem int) {
 		lk.close()
 		return
 	}
-	c, err := newLinkMconn(lk, sock, true, s.cfg.maxFrame)
+	c, err := newLocalConn(lk, sock, true, s.cfg.maxFrame)
 	if err != nil {
 		return
 	}

@@ -7,9 +7,6 @@ import (
 	"math"
 	"reflect"
 	"sort"
-	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 // The manager's wire format. A frame is its length (4 bytes, little-endian)
@@ -261,18 +258,16 @@ func keyOf(k []byte) (keyID, error) {
 // A decoder reads values sent by the server, turning references into
 // proxies of the client's manager.
 type decoder struct {
+	wireReader
 	cl *mclient
-	b  []byte
 }
 
 func (d *decoder) value(depth int) (any, error) {
-	n, err := scanValue(d.b, depth)
-	if err != nil {
-		return nil, err
+	b := d.rawValue(depth)
+	if d.err != nil {
+		return nil, d.err
 	}
-	v, err := d.cl.decodeScanned(d.b[:n])
-	d.b = d.b[n:]
-	return v, err
+	return d.cl.decodeScanned(b)
 }
 
 // decodeScanned decodes a value that scanValue has checked.
@@ -408,175 +403,4 @@ func pyEqual(a, b any) bool {
 type refValue struct {
 	kind byte
 	id   uint64
-}
-
-// An mconn is one connection to a manager server, used by one goroutine at
-// a time: a local client's link (manager_link.go), or a stream socket used
-// with blocking system calls (no poller between a request and its reply).
-type mconn struct {
-	fd   int    // the socket
-	l    *mlink // a local connection's link, nil on a socket
-	hdr  int    // the size of a frame's length: 4 on a socket, headerSize on a link
-	spin int    // how many times to poll before a blocking read (adaptive)
-	rbuf []byte // received bytes, rbuf[r:w] not yet consumed
-	r, w int
-	wbuf []byte
-}
-
-func newMconn(fd int) *mconn {
-	return &mconn{fd: fd, hdr: 4, spin: mspinInit, rbuf: make([]byte, 64<<10), wbuf: make([]byte, 4, 256)}
-}
-
-// newLinkMconn makes the connection of one side of a local client's link.
-func newLinkMconn(lk *link, fd int, server bool, maxFrame int) (*mconn, error) {
-	l, err := newMlink(lk, fd, server, maxFrame)
-	if err != nil {
-		return nil, err
-	}
-	return &mconn{fd: fd, l: l, hdr: headerSize, wbuf: make([]byte, headerSize, 256)}, nil
-}
-
-func (c *mconn) close() {
-	if c.l != nil {
-		c.l.close()
-		return
-	}
-	unix.Close(c.fd)
-}
-
-// startFrame resets the write buffer to an empty frame.
-func (c *mconn) startFrame() []byte { return c.wbuf[:c.hdr] }
-
-// writeFrame sends the frame built in b (which starts with hdr bytes for
-// the length) in one write.
-func (c *mconn) writeFrame(b []byte) error {
-	if cap(b) <= 1<<20 {
-		c.wbuf = b[:c.hdr]
-	}
-	if c.l != nil {
-		return c.l.write(b)
-	}
-	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
-	for len(b) > 0 {
-		n, err := unix.SendmsgN(c.fd, b, nil, nil, unix.MSG_NOSIGNAL)
-		if err == unix.EINTR || err == unix.EAGAIN {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
-// errHandshakeTimeout reports a peer that did not complete the handshake
-// in time (SO_RCVTIMEO).
-var errHandshakeTimeout = errors.New("mp: manager: timed out")
-
-// errFrameTooLarge reports a frame longer than the receiver's limit.
-var errFrameTooLarge = errors.New("mp: manager: frame too large")
-
-// readFrame receives one frame's payload, of at most max bytes. The
-// payload is valid until the next readFrame.
-func (c *mconn) readFrame(max int) ([]byte, error) {
-	if c.l != nil {
-		p, err := c.l.read()
-		if err == nil && len(p) > max {
-			return nil, errFrameTooLarge
-		}
-		return p, err
-	}
-	if c.r == c.w {
-		c.r, c.w = 0, 0
-	}
-	if err := c.fill(4); err != nil {
-		return nil, err
-	}
-	n := int(binary.LittleEndian.Uint32(c.rbuf[c.r:]))
-	if n > max {
-		return nil, errFrameTooLarge
-	}
-	if err := c.fill(4 + n); err != nil {
-		return nil, err
-	}
-	p := c.rbuf[c.r+4 : c.r+4+n]
-	c.r += 4 + n
-	return p, nil
-}
-
-// fill reads until rbuf[r:] holds n bytes, growing or compacting it.
-func (c *mconn) fill(n int) error {
-	if c.w-c.r >= n {
-		return nil
-	}
-	if c.r+n > len(c.rbuf) {
-		if n > len(c.rbuf) {
-			buf := make([]byte, max(n, 2*len(c.rbuf)))
-			c.w = copy(buf, c.rbuf[c.r:c.w])
-			c.rbuf = buf
-		} else {
-			c.w = copy(c.rbuf, c.rbuf[c.r:c.w])
-		}
-		c.r = 0
-	}
-	for c.w-c.r < n {
-		if c.spinFor() {
-			continue
-		}
-		m, err := unix.Read(c.fd, c.rbuf[c.w:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err == unix.EAGAIN {
-			// The socket blocks: only its receive timeout says this.
-			return errHandshakeTimeout
-		}
-		if err != nil {
-			return err
-		}
-		if m == 0 {
-			return ErrEOF
-		}
-		c.w += m
-	}
-	return nil
-}
-
-// Waking a process that sleeps in read takes most of a round trip on a
-// busy machine; a reply often comes within microseconds. So a reader first
-// polls its socket without blocking, yielding the CPU between polls (to
-// the very process it waits for, when there are more runnable processes
-// than CPUs), before it sleeps. How long it polls adapts: a poll that
-// found data lets the next one go on longer, one that did not shortens
-// the next.
-const (
-	mspinMin  = 4
-	mspinMax  = 64
-	mspinInit = 32
-)
-
-// spinFor polls for data; it returns true when some arrived (in rbuf).
-func (c *mconn) spinFor() bool {
-	buf := c.rbuf[c.w:]
-	for range c.spin {
-		n, _, errno := unix.RawSyscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)),
-			unix.MSG_DONTWAIT, 0, 0)
-		if errno == 0 && n > 0 {
-			c.w += int(n)
-			c.spin = min(c.spin+c.spin/2, mspinMax)
-			return true
-		}
-		if errno != unix.EAGAIN && errno != unix.EINTR {
-			return false // EOF or an error: the blocking read reports it
-		}
-		if c.spin > 2*mspinMin {
-			// Yielding pays while polling does (the peer may need this
-			// CPU); once polling stopped paying, a yield to some other
-			// process of a busy machine may cost a whole time slice.
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-		}
-	}
-	c.spin = max(c.spin*3/4, mspinMin)
-	return false
 }

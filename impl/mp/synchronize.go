@@ -40,7 +40,7 @@ var (
 // mutexState is a lock without a recursion count.
 type mutexState struct {
 	word atomic.Uint32
-	spin spinner
+	spin spinState
 }
 
 func (m *mutexState) tryAcquire() bool { return m.word.CompareAndSwap(0, mypid) }
@@ -50,28 +50,15 @@ func (m *mutexState) acquire(ctx context.Context) bool {
 }
 
 func (m *mutexState) acquireSlow(ctx context.Context) bool {
-	if m.spin.spin(func() bool { return m.word.Load() == 0 && m.word.CompareAndSwap(0, mypid) }) {
+	if lockSpin.spin(&m.spin, func() bool { return m.word.Load() == 0 && m.word.CompareAndSwap(0, mypid) }) {
 		return true
 	}
 	w := newWaiter(ctx, &m.word)
 	defer w.stop()
 	for {
-		v := m.word.Load()
-		if v == 0 {
-			// Others may still sleep: whoever acquires after a sleep keeps
-			// waitBit, so that its release wakes the next one.
-			if m.word.CompareAndSwap(0, mypid|waitBit) {
-				return true
-			}
-			continue
-		}
-		if v&waitBit == 0 {
-			// Set waitBit before giving up too: a wake this waiter took,
-			// then lost the lock to another process, is passed on.
-			if !m.word.CompareAndSwap(v, v|waitBit) {
-				continue
-			}
-			v |= waitBit
+		v, acquired := contend(&m.word)
+		if acquired {
+			return true
 		}
 		if !w.sleep(&m.word, v) {
 			return false
@@ -181,7 +168,7 @@ func (r *rmutexState) reacquire(n uint32) {
 // sleep on value, so that a release only makes a system call when needed.
 type semState struct {
 	value, waiters, max atomic.Uint32
-	spin                spinner
+	spin                spinState
 }
 
 // semValueMax is the largest value of a semaphore (SEM_VALUE_MAX on Linux).
@@ -206,7 +193,7 @@ func (s *semState) acquire(ctx context.Context) bool {
 }
 
 func (s *semState) acquireSlow(ctx context.Context) bool {
-	if s.spin.spin(func() bool { return s.value.Load() != 0 && s.tryAcquire() }) {
+	if lockSpin.spin(&s.spin, func() bool { return s.value.Load() != 0 && s.tryAcquire() }) {
 		return true
 	}
 	s.waiters.Add(1)
@@ -241,8 +228,11 @@ func (s *semState) release() error {
 
 // eventState is an event: bit 0 of word is the flag, and the rest counts
 // the times it was set, so that a waiter knows it was set even if it was
-// cleared again before the waiter woke.
-type eventState struct{ word, waiters atomic.Uint32 }
+// cleared again before the waiter woke; waiters sleep on woken.
+type eventState struct {
+	word  atomic.Uint32
+	woken wakeWord
+}
 
 func (e *eventState) set() {
 	for {
@@ -254,9 +244,7 @@ func (e *eventState) set() {
 			break
 		}
 	}
-	if e.waiters.Load() != 0 {
-		futexWake(&e.word, wakeAll)
-	}
+	e.woken.wake()
 }
 
 func (e *eventState) clear() {
@@ -274,18 +262,9 @@ func (e *eventState) wait(ctx context.Context) bool {
 		return true
 	}
 	// From an unset word, only set changes it.
-	e.waiters.Add(1)
-	defer e.waiters.Add(^uint32(0))
-	wt := newWaiter(ctx, &e.word)
+	wt := newWaiter(ctx, &e.woken.seq)
 	defer wt.stop()
-	for {
-		if e.word.Load() != w {
-			return true
-		}
-		if !wt.sleep(&e.word, w) {
-			return e.word.Load() != w
-		}
-	}
+	return e.woken.wait(&wt, func() bool { return e.word.Load() != w }, nil, -1)
 }
 
 // condState is a condition variable, with CPython's algorithm: three
