@@ -3,6 +3,7 @@ package protocol_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,5 +99,33 @@ func TestTraceSchemaErrorKinds(t *testing.T) {
 	}
 	if have := s.Properties.Error.Properties.Kind.Enum; !slices.Equal(have, want) {
 		t.Errorf("trace.schema.json's error kinds are %v, protocol.ErrorKinds %v", have, want)
+	}
+}
+
+// TestCheckFeatures: a step, however deep, whose op or field needs a feature
+// that is not declared is named; the rest pass.
+func TestCheckFeatures(t *testing.T) {
+	doc := `{"protocol": 1, "name": "x", "programs": {"f": {"params": [], "steps": [
+		{"op": "repeat", "times": 2, "body": [{"op": "sleep", "ms": 1}, {"op": "put_many", "on": "q", "n": 3}]}]}},
+		"main": [{"op": "spawn", "as": "w", "program": "f", "daemon": true},
+		{"op": "wait_for", "on": "c", "until": {"op": "is_set", "on": "e"}}]}`
+	for _, c := range []struct {
+		features []protocol.Feature
+		want     string
+	}{
+		{[]protocol.Feature{"control", "process", "daemon", "condition", "event", "queue", "bulk"}, ""},
+		{[]protocol.Feature{"control", "process", "condition", "event", "queue", "bulk"},
+			"main/0: spawn with daemon needs the feature daemon; the behaviour declares control, process, condition, event, queue, bulk"},
+		{[]protocol.Feature{"control", "process", "daemon", "condition", "queue", "bulk"},
+			"main/1/until: op is_set needs one of the features event; the behaviour declares control, process, daemon, condition, queue, bulk"},
+		{[]protocol.Feature{"control", "process", "daemon", "condition", "event", "queue"},
+			"f/0/1: op put_many needs one of the features queue, joinable_queue, simple_queue and bulk; the behaviour declares control, process, daemon, condition, event, queue"},
+		{[]protocol.Feature{"process", "daemon", "condition", "event", "queue", "bulk"},
+			"f/0: op repeat needs one of the features control; the behaviour declares process, daemon, condition, event, queue, bulk"},
+	} {
+		err := protocol.CheckFeatures([]byte(doc), c.features)
+		if have := fmt.Sprint(err); (err == nil) != (c.want == "") || (err != nil && have != c.want) {
+			t.Errorf("with %v: %v, want %q", c.features, err, c.want)
+		}
 	}
 }
