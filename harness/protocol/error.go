@@ -32,14 +32,14 @@ var ErrorKinds = []struct {
 	{ErrEmpty, "get on an empty queue without blocking, or timed out"},
 	{ErrTimeout, "a timed wait ran out (`result.get`, ...)"},
 	{ErrEOF, "recv on a pipe whose every writer is closed and drained"},
-	{ErrClosed, "use of a closed queue, pipe end or shut-down manager; a send when every copy of the other end is closed; " +
-		"a pending result of a terminated pool (a closed pool refuses new work with `NotAllowed`, as CPython's " +
-		"`ValueError: Pool not running`)"},
+	{ErrClosed, "use of a closed queue, pipe end or shut-down manager; a send when every copy of the other " +
+		"end is closed; a pending result of a terminated pool (a closed pool refuses new work with " +
+		"`NotAllowed`, as CPython's `ValueError: Pool not running`)"},
 	{ErrValueError, "a bad value or misuse the API rejects (release too many times, task_done too often)"},
 	{ErrKeyError, "missing key or attribute in a managed dict or namespace"},
 	{ErrIndexError, "missing index in a managed list"},
-	{ErrNotAllowed, "an operation the object's state forbids (start twice, daemon flag after start, a daemon creating " +
-		"a child, join before close)"},
+	{ErrNotAllowed, "an operation the object's state forbids (start twice, daemon flag after start, a " +
+		"daemon creating a child, join before close)"},
 	{ErrBroken, "a barrier that is broken"},
 	{ErrTaskError, "a pool task raised; `message` is its message"},
 	{ErrWorkerLost, "the worker running a task died"},

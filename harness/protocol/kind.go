@@ -34,7 +34,8 @@ var kinds = map[Kind]string{
 	Bool:     "`true` or `false`",
 	Count:    "an int from 0 to 2^31−1 (counts, sizes, indices)",
 	Duration: "milliseconds, an int or a float from 0 to 10^12",
-	Ident:    "a non-empty string that binds or selects a name (`as`, `program`, `proc`, `var`...); never a `{\"param\"}`",
+	Ident: "a non-empty string that binds or selects a name (`as`, `program`, `proc`, `var`...); " +
+		"never a `{\"param\"}`",
 	Int:      "a 64-bit int",
 	Number:   "an int or a float",
 	Resource: "the name of a resource (§5), or of a pipe's end (`NAME.0`, `NAME.1`)",

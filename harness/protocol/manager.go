@@ -52,10 +52,8 @@ var managerOps = []Op{
 		Fields: []Field{on.note("a connection"), req("name", String).note("a proxy resource served by that manager"),
 			req("as", Ident)},
 		Value: "null; binds `as` as a proxy resource to the same object"},
-	{Name: "dict.set_many", Families: manager, With: bulk, Fields: []Field{on, req("n", Count), opt("start", Int).or(0)},
-		Blocks: true, Value: "`n`: keys `start+k`, each set acknowledged before the next"},
-	{Name: "dict.get_many", Families: manager, With: bulk, Fields: []Field{on, req("n", Count), opt("start", Int).or(0)},
-		Blocks: true, Value: "`n`: keys `start+k`, each got before the next"},
+	{Name: "dict.set_many", Families: manager, With: bulk, Fields: manyKeys, Blocks: true, Value: "`n`: keys `start+k`, each set acknowledged before the next"},
+	{Name: "dict.get_many", Families: manager, With: bulk, Fields: manyKeys, Blocks: true, Value: "`n`: keys `start+k`, each got before the next"},
 }
 
 var (
@@ -65,4 +63,7 @@ var (
 	// by and lock are the fields of an increment.
 	by   = opt("by", Number).or(1)
 	lock = opt("lock", Resource).note("a lock to hold around the read and the write")
+
+	// manyKeys are the fields of the bulk dict ops.
+	manyKeys = []Field{on, req("n", Count), opt("start", Int).or(0)}
 )

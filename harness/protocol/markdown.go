@@ -42,7 +42,8 @@ func protocolDoc(doc []byte) ([]byte, error) {
 	}
 	out.Write(rest)
 	if len(tables) > 0 {
-		return nil, fmt.Errorf("no <!-- ops:begin NAME --> marker for %s", strings.Join(slices.Sorted(maps.Keys(tables)), ", "))
+		missing := slices.Sorted(maps.Keys(tables))
+		return nil, fmt.Errorf("no <!-- ops:begin NAME --> marker for %s", strings.Join(missing, ", "))
 	}
 	return out.Bytes(), nil
 }

@@ -27,8 +27,8 @@ var queueOps = []Op{
 		Value: "`n`. Item `k` is the int `start + k`, or when `size` is given, `size` bytes: `start + k` as 8 " +
 			"little-endian signed bytes, then byte `j` (j ≥ 8) is `j % 251`, as in a blob (cut to `size` when " +
 			"`size` < 8)"},
-	{Name: "get_many", Families: queues, With: bulk, Fields: []Field{on, req("n", Count), opt("collect", Bool).or(false)},
-		Blocks: true,
+	{Name: "get_many", Families: queues, With: bulk,
+		Fields: []Field{on, req("n", Count), opt("collect", Bool).or(false)}, Blocks: true,
 		Value: "`{\"dict\": [[\"count\", n], [\"sum\", s], [\"items\", [...]]]}`: `sum` of int items (of the leading " +
 			"8-byte ints for bytes items); `items` only with `collect`"},
 }

@@ -54,8 +54,7 @@ func (c checker) step(path string, st any) error {
 		return nil
 	}
 	if !op.OfferedBy(c) {
-		return fmt.Errorf("%s: op %s needs one of the features %s%s; the behaviour declares %s", path, name,
-			join(op.Families, ", "), withText(op.With), join(c, ", "))
+		return fmt.Errorf("%s: op %s needs %s; the behaviour declares %s", path, name, needs(op), join(c, ", "))
 	}
 	for _, f := range op.Fields {
 		v, present := m[f.Name]
@@ -78,9 +77,14 @@ func (c checker) step(path string, st any) error {
 	return nil
 }
 
-func withText(with []Feature) string {
-	if with == nil {
-		return ""
+// needs says which features offer op.
+func needs(op Op) string {
+	s := "the feature " + string(op.Families[0])
+	if len(op.Families) > 1 {
+		s = "one of the features " + join(op.Families, ", ")
 	}
-	return " and " + join(with, ", ")
+	if op.With != nil {
+		s += " and " + join(op.With, ", ")
+	}
+	return s
 }
