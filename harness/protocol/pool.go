@@ -54,5 +54,5 @@ func mapping(more ...Field) []Field {
 	fields := []Field{on, req("program", Ident)}
 	fields = append(fields, more...)
 	return append(fields, opt("items", Values).note("starmap: a list of arg lists"),
-		opt("range", Count).note("n: the items 0..n-1"), opt("chunksize", Count))
+		opt("range", Count).note("n: the items 0..n-1, instead of `items`"), opt("chunksize", Count))
 }
