@@ -39,7 +39,7 @@ var (
 		Source: "CPython docs: Connection.poll",
 	})
 	large = catalogue.Add(catalogue.Behaviour{
-		ID: "pipe.large-message", Profile: catalogue.Extended, Features: []string{"process", "pipe"},
+		ID: "pipe.large-message", Profile: catalogue.Extended, Features: []string{"control", "process", "pipe"},
 		Rule:   "send_bytes of 64 KiB, 1 MiB and 32 MiB reach another process whole: lengths and SHA-256 match",
 		Source: "CPython docs: Connection.send_bytes, recv_bytes; test_multiprocessing: test_connection (really big messages)",
 	})

@@ -14,17 +14,17 @@ import (
 
 var (
 	killedAtExit = catalogue.Add(catalogue.Behaviour{
-		ID: "daemon.killed-at-exit", Profile: catalogue.Core, Features: []string{"process", "daemon"},
+		ID: "daemon.killed-at-exit", Profile: catalogue.Core, Features: []string{"control", "process", "daemon"},
 		Rule:   "daemonic children that outlive main are terminated: they record nothing after main ends and no process is left",
 		Source: "tutorial, program 6 (daemon); CPython docs: Process.daemon",
 	})
 	flagAfterStart = catalogue.Add(catalogue.Behaviour{
-		ID: "daemon.flag-after-start", Profile: catalogue.Extended, Features: []string{"process", "daemon"},
+		ID: "daemon.flag-after-start", Profile: catalogue.Extended, Features: []string{"control", "process", "daemon"},
 		Rule:   "setting the daemon flag of a started process fails with NotAllowed",
 		Source: "CPython: BaseProcess.daemon setter asserts 'process has already started'",
 	})
 	noChildren = catalogue.Add(catalogue.Behaviour{
-		ID: "daemon.no-children", Profile: catalogue.Extended, Features: []string{"process", "daemon"},
+		ID: "daemon.no-children", Profile: catalogue.Extended, Features: []string{"control", "process", "daemon"},
 		Rule:   "a daemonic process may not start children: start fails with NotAllowed",
 		Source: "CPython docs: Process.daemon ('a daemonic process is not allowed to create child processes')",
 	})

@@ -22,13 +22,13 @@ import (
 
 var (
 	finalState = catalogue.Add(catalogue.Behaviour{
-		ID: "manager.final-state", Profile: catalogue.Core, Features: []string{"process", "manager"},
+		ID: "manager.final-state", Profile: catalogue.Core, Features: []string{"control", "process", "manager"},
 		Rule: "ten processes writing one managed dict and list leave d = {0..9: '1', '2': 2, 0.25: None} " +
 			"and l = [0..4] followed by a permutation of 0..9",
 		Source: "tutorial, program 7 (Manager); CPython docs: 'Sharing state between processes', Server process",
 	})
 	typedKeys = catalogue.Add(catalogue.Behaviour{
-		ID: "manager.typed-keys", Profile: catalogue.Core, Features: []string{"process", "manager"},
+		ID: "manager.typed-keys", Profile: catalogue.Core, Features: []string{"control", "process", "manager"},
 		Rule:   "the keys 2, '2' and 0.25 of a managed dict stay distinct keys of their own types, and None is a value",
 		Source: "tutorial, program 7; CPython docs: Manager.dict",
 	})
@@ -53,7 +53,7 @@ var (
 		Source: "CPython docs: Manager.Value",
 	})
 	lockedIncrement = catalogue.Add(catalogue.Behaviour{
-		ID: "manager.locked-increment", Profile: catalogue.Extended, Features: []string{"process", "manager"},
+		ID: "manager.locked-increment", Profile: catalogue.Extended, Features: []string{"control", "process", "manager"},
 		Rule: "d[k] += 1 from four processes, 100 times each: never more than 400 without a lock " +
 			"(read and write are two operations), exactly 400 with a manager Lock held around each",
 		Source: "CPython docs: Programming guidelines, 'Avoid shared state'; Manager.Lock",
@@ -69,7 +69,7 @@ var (
 		Source: "CPython docs: 'Using a remote manager'; BaseManager(address, authkey), connect",
 	})
 	stress = catalogue.Add(catalogue.Behaviour{
-		ID: "manager.stress", Profile: catalogue.Robust, Features: []string{"process", "manager", "bulk"},
+		ID: "manager.stress", Profile: catalogue.Robust, Features: []string{"control", "process", "manager", "bulk"},
 		Rule: "16 clients each set the same 100 keys of their own, 10 then 100 times over: every set is acknowledged, " +
 			"the dict ends with exactly 1 600 keys, and no process's peak memory grows by more than half (plus 16 MiB) with the work",
 		Source: "mpconform robust profile",

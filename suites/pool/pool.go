@@ -26,94 +26,94 @@ import (
 
 var (
 	allOnce = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.all-once", Profile: catalogue.Core, Features: []string{"pool"},
+		ID: "pool.all-once", Profile: catalogue.Core, Features: []string{"control", "pool"},
 		Rule:   "each of 40 tasks submitted with apply_async runs exactly once, to its end",
 		Source: "tutorial, program 8 (Pool: 40 × apply_async, close, join)",
 	})
 	sizeBound = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.size-bound", Profile: catalogue.Core, Features: []string{"pool"},
+		ID: "pool.size-bound", Profile: catalogue.Core, Features: []string{"control", "pool"},
 		Rule: "no more than `processes` tasks run at once, in no more than `processes` workers; " +
 			"the default is the CPU count",
 		Source: "tutorial, program 8 (Pool() on a 4-core machine runs 4 tasks at a time); " +
 			"CPython docs: Pool(processes) ('If processes is None then the number returned by os.cpu_count() is used')",
 	})
 	fifoDispatch = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.fifo-dispatch", Profile: catalogue.Core, Features: []string{"pool"},
+		ID: "pool.fifo-dispatch", Profile: catalogue.Core, Features: []string{"control", "pool"},
 		Rule:   "tasks start in the order submitted, up to the workers' race: when task j starts, at least j−(P−1) earlier tasks have started",
 		Source: "tutorial, program 8 (tasks 0..3 start first, task 4 when one of them ends); CPython: Pool's task queue is a FIFO",
 	})
 	closeJoin = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.close-join", Profile: catalogue.Core, Features: []string{"pool"},
+		ID: "pool.close-join", Profile: catalogue.Core, Features: []string{"control", "pool"},
 		Rule: "after close and join every task has finished and the workers have exited: " +
 			"join returns, and main's next record comes, after every task.end",
 		Source: "tutorial, program 8 ('All subprocesses done.' last); CPython docs: Pool.join ('Wait for the worker processes to exit')",
 	})
 	mapOrder = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.map-order", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.map-order", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "map returns the results in the order of its input, even when later items finish first",
 		Source: "CPython docs: Pool.map ('blocks until the result is ready'; results in order, as the built-in map)",
 	})
 	imapOrder = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.imap-order", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.imap-order", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "imap yields the results in the order of its input, even when later items finish first",
 		Source: "CPython docs: Pool.imap ('A lazier version of map()')",
 	})
 	imapUnordered = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.imap-unordered", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.imap-unordered", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "imap_unordered yields each result as it comes: fast items before a slow first item, which comes last",
 		Source: "CPython docs: Pool.imap_unordered ('the ordering of the results from the returned iterator should be considered arbitrary')",
 	})
 	chunksize = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.chunksize", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.chunksize", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "map with chunksize k hands items i..i+k−1 of each chunk to one worker in one piece: same worker, one after another, in order",
 		Source: "CPython docs: Pool.map ('chops the iterable into a number of chunks which it submits to the process pool as separate tasks')",
 	})
 	maxTasks = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.maxtasksperchild", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.maxtasksperchild", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "with maxtasksperchild=1 each task runs in a worker of its own (distinct pids), and the pool still completes every task",
 		Source: "CPython docs: Pool(maxtasksperchild) ('the number of tasks a worker process can complete before it will exit and be replaced with a fresh worker process')",
 	})
 	initializer = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.initializer", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.initializer", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "the initializer runs once in each worker process, with initargs, before that worker's first task",
 		Source: "CPython docs: Pool(initializer, initargs) ('each worker process will call initializer(*initargs) when it starts')",
 	})
 	taskError = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.task-error", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.task-error", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule: "a task that raises gives TaskError with its message from result.get, apply and map (map once every item has finished); " +
 			"callback gets results and error_callback errors, in the caller's process",
 		Source: "CPython docs: AsyncResult.get ('If the remote call raised an exception then that exception will be reraised by get()'), " +
 			"Pool.apply_async (callback, error_callback); Lib/multiprocessing/pool.py MapResult._set ('only consider the result ready once all jobs are done')",
 	})
 	getTimeout = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.get-timeout", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.get-timeout", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "result.get(timeout) on a task still running fails with Timeout, not before the timeout, and the task still completes",
 		Source: "CPython docs: AsyncResult.get ('If timeout is not None and the result does not arrive within timeout seconds then multiprocessing.TimeoutError is raised')",
 	})
 	terminate = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.terminate", Profile: catalogue.Extended, Features: []string{"pool", "process"},
+		ID: "pool.terminate", Profile: catalogue.Extended, Features: []string{"control", "pool", "process"},
 		Rule:   "terminate stops the workers at once: running tasks never end, join then returns, and no worker is left among the active children",
 		Source: "CPython docs: Pool.terminate ('Stops the worker processes immediately without completing outstanding work')",
 	})
 	misuse = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.misuse", Profile: catalogue.Extended, Features: []string{"pool"},
+		ID: "pool.misuse", Profile: catalogue.Extended, Features: []string{"control", "pool"},
 		Rule:   "join before close, and apply or apply_async after close, fail with NotAllowed; result.successful before the result is ready fails with ValueError",
 		Source: "CPython docs: Pool.join ('One must call close() or terminate() before using join()'), Pool.close, AsyncResult.successful ('If the result is not ready, ValueError is raised')",
 	})
 	stress = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.stress", Profile: catalogue.Robust, Features: []string{"pool"},
+		ID: "pool.stress", Profile: catalogue.Robust, Features: []string{"control", "pool"},
 		Rule: "a Pool(8) runs 10 000, then 100 000 tasks in maps of 1 000: every result comes back in order, " +
 			"and no process's peak memory grows by more than half (plus 16 MiB) with the work",
 		Source: "mpconform robust profile",
 	})
 	workerKilled = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.worker-killed", Profile: catalogue.Robust, Features: []string{"pool"},
+		ID: "pool.worker-killed", Profile: catalogue.Robust, Features: []string{"control", "pool"},
 		Rule: "a task that kills its worker with SIGKILL fails, alone, with WorkerLost; the pool replaces the worker, " +
 			"finishes every other task, and close and join return",
 		Source: "CPython waits for the lost result for ever (gh-66587); test_multiprocessing: test_pool_worker_lifetime_early_close",
 	})
 	workerExit = catalogue.Add(catalogue.Behaviour{
-		ID: "pool.worker-exit", Profile: catalogue.Robust, Features: []string{"pool"},
+		ID: "pool.worker-exit", Profile: catalogue.Robust, Features: []string{"control", "pool"},
 		Rule: "a task that exits its worker (sys.exit) fails, alone, with WorkerLost; the pool replaces the worker, " +
 			"finishes every other task, and close and join return",
 		Source: "CPython waits for the lost result for ever (gh-66587)",

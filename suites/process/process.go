@@ -18,57 +18,57 @@ import (
 
 var (
 	pidDistinct = catalogue.Add(catalogue.Behaviour{
-		ID: "process.pid-distinct", Profile: catalogue.Core, Features: []string{"process"},
+		ID: "process.pid-distinct", Profile: catalogue.Core, Features: []string{"control", "process"},
 		Rule:   "every started child has its own pid, different from its parent's",
 		Source: "tutorial, program 1 (PID); CPython docs: Process.pid",
 	})
 	ppidIsCreator = catalogue.Add(catalogue.Behaviour{
-		ID: "process.ppid-is-creator", Profile: catalogue.Core, Features: []string{"process"},
+		ID: "process.ppid-is-creator", Profile: catalogue.Core, Features: []string{"control", "process"},
 		Rule:   "a child's ppid is the pid of the process that started it",
 		Source: "tutorial, program 1 (PID): os.getppid()",
 	})
 	parallel = catalogue.Add(catalogue.Behaviour{
-		ID: "process.parallel", Profile: catalogue.Core, Features: []string{"process"},
+		ID: "process.parallel", Profile: catalogue.Core, Features: []string{"control", "process"},
 		Rule:   "N children that each sleep T run at the same time: some instant lies inside every child's sleep",
 		Source: "tutorial, program 2 (parallel processes)",
 	})
 	names = catalogue.Add(catalogue.Behaviour{
-		ID: "process.names", Profile: catalogue.Core, Features: []string{"process"},
+		ID: "process.names", Profile: catalogue.Core, Features: []string{"control", "process"},
 		Rule:   "default names are <prefix>-<k>, k counting the creations in the creating process (zx-1, zx-2, zx-3, then Process-4)",
 		Source: "tutorial, program 2; CPython: BaseProcess.__init__ (_identity, one counter per process)",
 	})
 	nondaemonJoined = catalogue.Add(catalogue.Behaviour{
-		ID: "process.nondaemon-joined", Profile: catalogue.Core, Features: []string{"process"},
+		ID: "process.nondaemon-joined", Profile: catalogue.Core, Features: []string{"control", "process"},
 		Rule:   "when main ends, non-daemon children still run to completion, and main ends after them",
 		Source: "tutorial, program 6 (daemon) without daemon; CPython: util._exit_function joins children",
 	})
 	namesNested = catalogue.Add(catalogue.Behaviour{
-		ID: "process.names-nested", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.names-nested", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "a child's children are named <prefix>-<parent identity>:<k> (Process-1:1, Process-1:2); an explicit name is kept",
 		Source: "CPython docs: Process.name; test_multiprocessing: test_process (_identity)",
 	})
 	exitNormal = catalogue.Add(catalogue.Behaviour{
-		ID: "process.exitcode-normal", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.exitcode-normal", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "exitcode is 0 when the target returns, 1 when it raises, n after exit(n)",
 		Source: "CPython docs: Process.exitcode; test_multiprocessing: test_exitcode / _test_sys_exit",
 	})
 	exitSignal = catalogue.Add(catalogue.Behaviour{
-		ID: "process.exitcode-signal", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.exitcode-signal", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "a child stopped by terminate() has exitcode -15 (SIGTERM), by kill() -9 (SIGKILL)",
 		Source: "CPython docs: Process.terminate, Process.kill, exitcode; test_multiprocessing: test_terminate, test_kill",
 	})
 	joinTimeout = catalogue.Add(catalogue.Behaviour{
-		ID: "process.join-timeout", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.join-timeout", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "join(timeout) on a running child returns no earlier than the timeout, leaves it running, and exitcode stays None",
 		Source: "CPython docs: Process.join; test_multiprocessing: test_process (join with timeout)",
 	})
 	isAlive = catalogue.Add(catalogue.Behaviour{
-		ID: "process.is-alive", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.is-alive", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "is_alive is false before start, true while the child runs, false after join; pid is None before start",
 		Source: "CPython docs: Process.is_alive; test_multiprocessing: test_process",
 	})
 	noOrphans = catalogue.Add(catalogue.Behaviour{
-		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"process", "daemon", "event"},
+		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"control", "process", "daemon", "event"},
 		Rule:   "the children of a process killed by SIGKILL, daemonic or not, stop within a grace period (1 s) instead of running on as orphans",
 		Source: "mpconform robust profile; CPython: gh-80180 (children outlive a parent killed by SIGKILL)",
 		Guarantee: "Every child of mp is started with PR_SET_PDEATHSIG = SIGKILL (the ParentDeathSignal option), " +
@@ -78,7 +78,7 @@ var (
 	})
 	killedMain = catalogue.Add(catalogue.Behaviour{
 		ID: "process.killed-main-leaves-nothing", Profile: catalogue.Robust,
-		Features: []string{"process", "daemon", "semaphore", "lock", "queue", "pipe"},
+		Features: []string{"control", "process", "daemon", "semaphore", "lock", "queue", "pipe"},
 		Rule:     "a main program killed by SIGKILL while its children run and its primitives are in use leaves no process, nothing in $TMPDIR and nothing in /dev/shm",
 		Source:   "mpconform robust profile; CPython: gh-80180 (orphans), and semaphores left in /dev/shm when the resource tracker dies",
 		Guarantee: "mp names no file: its shared memory is anonymous (memfd), its pipes and sockets are unnamed " +
@@ -87,12 +87,12 @@ var (
 			"descriptor. With no process left (process.no-orphans), nothing remains.",
 	})
 	many = catalogue.Add(catalogue.Behaviour{
-		ID: "process.many", Profile: catalogue.Robust, Features: []string{"process"},
+		ID: "process.many", Profile: catalogue.Robust, Features: []string{"control", "process"},
 		Rule:   "1 000 processes started and joined one after another, then 200 alive at once: each runs and exits 0, with its own pid, and none is left",
 		Source: "mpconform robust profile",
 	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
-		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"process"},
+		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"control", "process"},
 		Rule:   "starting a process a second time fails with NotAllowed and starts nothing",
 		Source: "CPython: BaseProcess.start asserts 'cannot start a process twice'",
 	})

@@ -18,17 +18,17 @@ import (
 
 var (
 	bounded = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.bounded", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		ID: "queue.bounded", Profile: catalogue.Core, Features: []string{"control", "process", "queue"},
 		Rule:   "a Queue(k) never holds more than k items: put blocks while it is full",
 		Source: "tutorial, program 4 (Queue(3) producer and consumer); CPython docs: Queue(maxsize)",
 	})
 	fifo = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.fifo", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		ID: "queue.fifo", Profile: catalogue.Core, Features: []string{"control", "process", "queue"},
 		Rule:   "items from one producer arrive in the order they were put",
 		Source: "tutorial, program 4; CPython docs: 'Queue ... FIFO'",
 	})
 	blockingGet = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.blocking-get", Profile: catalogue.Core, Features: []string{"process", "queue"},
+		ID: "queue.blocking-get", Profile: catalogue.Core, Features: []string{"control", "process", "queue"},
 		Rule:   "get blocks until an item arrives, then returns it",
 		Source: "tutorial, program 4 (the reader's q.get(True)); CPython docs: Queue.get",
 	})
@@ -43,17 +43,17 @@ var (
 		Source: "CPython docs: Queue.get; test_multiprocessing: test_timeout",
 	})
 	noLoss = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.no-loss", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
+		ID: "queue.no-loss", Profile: catalogue.Extended, Features: []string{"control", "process", "queue", "bulk"},
 		Rule:   "4 producers and 4 consumers moving 40 000 items through one Queue: every item arrives exactly once",
 		Source: "CPython docs: multiprocessing.Queue ('process and thread safe')",
 	})
 	fifoPerProducer = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.fifo-per-producer", Profile: catalogue.Extended, Features: []string{"process", "queue", "bulk"},
+		ID: "queue.fifo-per-producer", Profile: catalogue.Extended, Features: []string{"control", "process", "queue", "bulk"},
 		Rule:   "under 4×4 load, each consumer sees each producer's items in the order they were put",
 		Source: "CPython docs: multiprocessing.Queue (FIFO)",
 	})
 	putResumes = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.put-resumes", Profile: catalogue.Extended, Features: []string{"process", "queue"},
+		ID: "queue.put-resumes", Profile: catalogue.Extended, Features: []string{"control", "process", "queue"},
 		Rule:   "a put on a full Queue blocks until a get makes room, then completes",
 		Source: "CPython docs: Queue.put ('block if necessary until a free slot is available')",
 	})
@@ -68,12 +68,12 @@ var (
 		Source: "CPython docs: Queue.close; Lib/multiprocessing/queues.py (put, get: 'Queue ... is closed')",
 	})
 	simple = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.simple", Profile: catalogue.Extended, Features: []string{"process", "simple_queue"},
+		ID: "queue.simple", Profile: catalogue.Extended, Features: []string{"control", "process", "simple_queue"},
 		Rule:   "a SimpleQueue carries items between processes in order; empty is true exactly when nothing is queued",
 		Source: "CPython docs: SimpleQueue (get, put, empty)",
 	})
 	survivesKill = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.survives-kill", Profile: catalogue.Robust, Features: []string{"process", "queue", "event", "bulk"},
+		ID: "queue.survives-kill", Profile: catalogue.Robust, Features: []string{"control", "process", "queue", "event", "bulk"},
 		Rule: "a process SIGKILLed while it waits on a Queue (get or put) or works on it neither deadlocks the queue " +
 			"nor makes it lose, duplicate or corrupt the items of the processes that remain",
 		Source: "mpconform robust profile; CPython holds Queue._rlock while a get waits, so a killed getter blocks every other getter",
@@ -90,13 +90,13 @@ var (
 			"and takes the lock over. A holder that is alive but stopped (SIGSTOP) is waited for.",
 	})
 	stress = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.stress", Profile: catalogue.Robust, Features: []string{"process", "queue", "bulk"},
+		ID: "queue.stress", Profile: catalogue.Robust, Features: []string{"control", "process", "queue", "bulk"},
 		Rule: "4 producers and 4 consumers move 1 000 000 items through one Queue with none lost, " +
 			"and no process's peak memory grows by more than half (plus 16 MiB) from a run ten times smaller",
 		Source: "mpconform robust profile",
 	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
-		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"process", "joinable_queue"},
+		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"control", "process", "joinable_queue"},
 		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
 		Source: "CPython docs: JoinableQueue.task_done, join; test_multiprocessing: test_task_done",
 	})

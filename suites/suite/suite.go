@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/mpconform/mpconform/harness/catalogue"
+	"github.com/mpconform/mpconform/harness/protocol"
 	"github.com/mpconform/mpconform/harness/runner"
 	"github.com/mpconform/mpconform/harness/scenario"
 	"github.com/mpconform/mpconform/harness/schema"
@@ -99,8 +101,34 @@ func Spec(b *catalogue.Behaviour, text string, body func()) bool {
 		if missing, ok := current().Impl.Hello.Supports(b.Features...); !ok {
 			Skip(Unsupported + missing)
 		}
+		running = b
+		defer func() { running = nil }()
 		body()
 	})
+}
+
+// running is the behaviour whose spec is running (Ginkgo runs one spec at a
+// time in a process), whose features Run checks the scenario's ops against.
+var running *catalogue.Behaviour
+
+// declared returns an error when the running behaviour's features do not
+// offer an op (or a field) that the scenario uses, as the protocol's table says
+// (harness/protocol): so the features a behaviour declares, by which a driver
+// without them is reported unsupported, are those its scenarios need.
+func declared(doc []byte) error {
+	if running == nil {
+		return errors.New("no behaviour to check the scenario's ops against: run scenarios in a suite.Spec")
+	}
+	features := make([]protocol.Feature, len(running.Features))
+	for i, f := range running.Features {
+		if features[i] = protocol.Feature(f); !slices.Contains(protocol.Features, features[i]) {
+			return fmt.Errorf("%s declares the feature %q, which the protocol does not have", running.ID, f)
+		}
+	}
+	if err := protocol.CheckFeatures(doc, features); err != nil {
+		return fmt.Errorf("%s's features (its catalogue.Add) lack one its scenario uses: %v", running.ID, err)
+	}
+	return nil
 }
 
 // FiguresEntry names the report entry in which a spec leaves what it measured
@@ -133,7 +161,8 @@ func Scale(ms float64) time.Duration {
 }
 
 // Run sends the scenario to the implementation and returns its trace. The spec
-// fails when the scenario is invalid (a harness bug), the driver does not exit 0,
+// fails when the scenario is invalid (a harness bug) or uses an op outside the
+// features of the spec's behaviour, the driver does not exit 0,
 // or any process outlives the run. The trace is attached to the spec's report and
 // shown when the spec fails.
 func Run(s *scenario.Scenario) *trace.Trace {
@@ -165,6 +194,7 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	doc, err := s.Scaled(c.TimeScale).JSON()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(schema.Scenario(doc)).To(Succeed(), "the harness built an invalid scenario")
+	Expect(declared(doc)).To(Succeed())
 	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
 		Deadline: Scale(deadlineMS),
 		Grace:    Scale(2_000),

@@ -12,12 +12,12 @@ import (
 
 var (
 	barrierIndices = catalogue.Add(catalogue.Behaviour{
-		ID: "barrier.indices", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		ID: "barrier.indices", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
 		Rule:   "the k parties of a Barrier(k) get the indices 0..k-1, each once",
 		Source: "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
 	})
 	barrierTogether = catalogue.Add(catalogue.Behaviour{
-		ID: "barrier.together", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		ID: "barrier.together", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
 		Rule:   "no party leaves a Barrier before the last one arrives",
 		Source: "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
 	})
@@ -32,7 +32,7 @@ var (
 		Source: "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
 	})
 	barrierReset = catalogue.Add(catalogue.Behaviour{
-		ID: "barrier.reset", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
+		ID: "barrier.reset", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
 		Rule:   "reset returns a broken Barrier to use: broken is False and the parties pass again",
 		Source: "CPython docs: Barrier.reset; test_multiprocessing: test_reset",
 	})

@@ -11,12 +11,12 @@ import (
 
 var (
 	notifyN = catalogue.Add(catalogue.Behaviour{
-		ID: "condition.notify-n", Profile: catalogue.Extended, Features: []string{"process", "condition", "semaphore"},
+		ID: "condition.notify-n", Profile: catalogue.Extended, Features: []string{"control", "process", "condition", "semaphore"},
 		Rule:   "notify(n) wakes exactly n of the processes waiting on a Condition; notify_all wakes the rest",
 		Source: "CPython docs: Condition.notify; test_multiprocessing: test_notify, test_notify_n",
 	})
 	needsLock = catalogue.Add(catalogue.Behaviour{
-		ID: "condition.needs-lock", Profile: catalogue.Extended, Features: []string{"process", "condition"},
+		ID: "condition.needs-lock", Profile: catalogue.Extended, Features: []string{"condition"},
 		Rule:   "wait and notify on a Condition whose lock the caller does not hold fail with NotAllowed",
 		Source: "CPython docs: Condition.wait, Condition.notify ('If the calling process has not acquired the lock ... RuntimeError')",
 	})

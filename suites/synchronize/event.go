@@ -11,12 +11,12 @@ import (
 
 var (
 	eventTimeout = catalogue.Add(catalogue.Behaviour{
-		ID: "event.wait-timeout", Profile: catalogue.Extended, Features: []string{"process", "event"},
+		ID: "event.wait-timeout", Profile: catalogue.Extended, Features: []string{"event"},
 		Rule:   "wait(timeout) on an Event nobody sets returns False, and not before the timeout",
 		Source: "CPython docs: Event.wait; test_multiprocessing: test_event",
 	})
 	eventWakeup = catalogue.Add(catalogue.Behaviour{
-		ID: "event.wakeup", Profile: catalogue.Extended, Features: []string{"process", "event"},
+		ID: "event.wakeup", Profile: catalogue.Extended, Features: []string{"control", "process", "event"},
 		Rule:   "a process waiting on an Event returns True once another process sets it, and not before",
 		Source: "CPython docs: Event.set; test_multiprocessing: test_event",
 	})

@@ -13,12 +13,12 @@ import (
 
 var (
 	mutualExclusion = catalogue.Add(catalogue.Behaviour{
-		ID: "lock.mutual-exclusion", Profile: catalogue.Core, Features: []string{"process", "lock"},
+		ID: "lock.mutual-exclusion", Profile: catalogue.Core, Features: []string{"control", "process", "lock"},
 		Rule:   "critical sections of N processes holding one Lock never overlap",
 		Source: "tutorial, program 3 (Lock): ten processes print under one lock",
 	})
 	allEnter = catalogue.Add(catalogue.Behaviour{
-		ID: "lock.all-enter", Profile: catalogue.Core, Features: []string{"process", "lock"},
+		ID: "lock.all-enter", Profile: catalogue.Core, Features: []string{"control", "process", "lock"},
 		Rule:   "each of N processes contending for one Lock enters exactly once",
 		Source: "tutorial, program 3 (Lock)",
 	})
@@ -38,7 +38,7 @@ var (
 		Source: "CPython docs: multiprocessing.Lock ('a non-recursive lock object: a close analog of threading.Lock')",
 	})
 	releaseUnlocked = catalogue.Add(catalogue.Behaviour{
-		ID: "lock.release-unlocked", Profile: catalogue.Extended, Features: []string{"process", "lock"},
+		ID: "lock.release-unlocked", Profile: catalogue.Extended, Features: []string{"lock"},
 		Rule:   "releasing an unlocked Lock fails with ValueError",
 		Source: "CPython: SemLock.release ('semaphore or lock released too many times'); test_multiprocessing: test_lock",
 	})

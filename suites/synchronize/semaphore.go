@@ -12,12 +12,12 @@ import (
 
 var (
 	semaphoreBound = catalogue.Add(catalogue.Behaviour{
-		ID: "semaphore.bound", Profile: catalogue.Extended, Features: []string{"process", "semaphore"},
+		ID: "semaphore.bound", Profile: catalogue.Extended, Features: []string{"control", "process", "semaphore"},
 		Rule:   "a Semaphore(k) never admits more than k holders at once, and admits k",
 		Source: "CPython docs: multiprocessing.Semaphore; test_multiprocessing: test_semaphore",
 	})
 	boundedOverRelease = catalogue.Add(catalogue.Behaviour{
-		ID: "semaphore.bounded-over-release", Profile: catalogue.Extended, Features: []string{"process", "semaphore"},
+		ID: "semaphore.bounded-over-release", Profile: catalogue.Extended, Features: []string{"semaphore"},
 		Rule:   "releasing a BoundedSemaphore above its initial value fails with ValueError; a Semaphore's value just grows",
 		Source: "CPython docs: multiprocessing.BoundedSemaphore; test_multiprocessing: test_bounded_semaphore",
 	})

@@ -1,0 +1,51 @@
+package protocol
+
+// The ops of the synchronization primitives: lock, rlock, semaphore, event,
+// condition, barrier. A manager's lock proxy (manager.lock) is acquired and
+// released as a lock is, so the manager feature offers those ops too.
+var synchronizeOps = []Op{
+	{Name: "acquire", Families: lockers, Fields: []Field{on, opt("block", Bool).or(true), opt("timeout", Timeout)},
+		Blocks: true,
+		Value:  "bool (false when a non-blocking or timed acquire fails; that is no error). On a condition: its lock"},
+	{Name: "release", Families: lockers, Fields: []Field{on},
+		Value: "null. A lock has no owner: any process may release it",
+		Errors: []Error{
+			{ErrValueError, "when released too many times (a free lock, a bounded semaphore at its initial value)"},
+			{ErrNotAllowed, "for an rlock the caller does not own"}}},
+	{Name: "get_value", Families: []Feature{Semaphore}, Fields: []Field{on}, Value: "int"},
+	{Name: "set", Families: event, Fields: []Field{on}, Value: "null"},
+	{Name: "clear", Families: event, Fields: []Field{on}, Value: "null"},
+	{Name: "is_set", Families: event, Fields: []Field{on}, Value: "bool"},
+	{Name: "wait", Families: []Feature{Event, Condition, Barrier}, Fields: []Field{on, opt("timeout", Timeout)},
+		Blocks: true,
+		Value:  "event, condition: bool (false on timeout); barrier: the party's index",
+		Errors: []Error{
+			{ErrNotAllowed, "on a condition without its lock held"},
+			{ErrBroken, "when the barrier is or becomes broken (a barrier wait that times out breaks it and " +
+				"fails with `Broken`, not `Timeout`)"}}},
+	{Name: "wait_for", Families: condition,
+		Fields: []Field{on, req("until", Step).note("its value is the predicate"), opt("timeout", Timeout)},
+		Blocks: true,
+		Value: "the predicate's last value. The `until` step records nothing itself; its error is the " +
+			"`wait_for`'s error",
+		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
+	{Name: "notify", Families: condition, Fields: []Field{on, opt("n", Count).or(1)}, Value: "null",
+		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
+	{Name: "notify_all", Families: condition, Fields: []Field{on}, Value: "null",
+		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
+	{Name: "abort", Families: barrier, Fields: []Field{on}, Value: "null"},
+	{Name: "reset", Families: barrier, Fields: []Field{on}, Value: "null"},
+	{Name: "parties", Families: barrier, Fields: []Field{on}, Value: "int"},
+	{Name: "n_waiting", Families: barrier, Fields: []Field{on}, Value: "int"},
+	{Name: "broken", Families: barrier, Fields: []Field{on}, Value: "bool"},
+	{Name: "acquire_release_many", Families: lockers, With: bulk, Fields: []Field{on, req("n", Count)},
+		Blocks: true, Value: "`n`: n acquire+release pairs in a native loop"},
+}
+
+var (
+	lockers   = []Feature{Lock, RLock, Semaphore, Condition, Manager}
+	event     = []Feature{Event}
+	condition = []Feature{Condition}
+	barrier   = []Feature{Barrier}
+	bulk      = []Feature{Bulk}
+)
