@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 )
 
 // The ops of the queue, joinable_queue, simple_queue and pipe families, and
@@ -54,24 +55,24 @@ func init() {
 	}}
 
 	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return nil, c.On.Conn.SendBytes(encodeMessage(c.In["value"]))
+		return nil, c.On.Conn.SendBytes(context.Background(), encodeMessage(c.In["value"]))
 	}}
 	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return decodeMessage(c.On.Conn.RecvBytes())
+		return decodeMessage(c.On.Conn.RecvBytes(context.Background()))
 	}}
 	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		b, ok := c.In["value"].(Bytes)
 		if !ok {
 			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
 		}
-		return nil, c.On.Conn.SendBytes(b)
+		return nil, c.On.Conn.SendBytes(context.Background(), b)
 	}}
 	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		maxlength := int64(-1)
 		if m, ok := c.int("maxlength"); ok {
 			maxlength = m
 		}
-		b, err := c.On.Conn.RecvBytesMax(int(maxlength))
+		b, err := c.On.Conn.RecvBytesMax(context.Background(), int(maxlength))
 		if err != nil {
 			return nil, err
 		}
@@ -79,13 +80,19 @@ func init() {
 	}}
 	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		d, _ := c.duration("timeout") // default 0: no wait
-		return c.On.Conn.Poll(max(d, 0))
+		ctx, cancel := context.WithTimeout(context.Background(), max(d, 0))
+		defer cancel()
+		err := c.On.Conn.Poll(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return false, nil
+		}
+		return err == nil, err
 	}}
 	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return sendMany(c, c.On.Conn.SendBytes)
+		return sendMany(c, func(b []byte) error { return c.On.Conn.SendBytes(context.Background(), b) })
 	}}
 	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return recvMany(c, c.On.Conn.RecvBytesInto)
+		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Conn.RecvBytesInto(context.Background(), buf) })
 	}}
 	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
 	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
@@ -143,8 +150,10 @@ func get(c *Call) (any, error) {
 func joinQueue(c *Call) (any, error) {
 	ctx, cancel := c.timeoutContext()
 	defer cancel()
-	if !c.On.Joinable.Join(ctx) {
+	if err := c.On.Joinable.Join(ctx); errors.Is(err, context.DeadlineExceeded) {
 		return nil, errorf("Timeout", "join: tasks not done before the timeout")
+	} else if err != nil {
+		return nil, err
 	}
 	return nil, nil
 }
@@ -222,11 +231,11 @@ func echoMany(c *Call) (any, error) {
 	n, _ := c.int("n")
 	conn := c.On.Conn
 	for range n {
-		b, err := conn.RecvBytes()
+		b, err := conn.RecvBytes(context.Background())
 		if err != nil {
 			return nil, err
 		}
-		if err := conn.SendBytes(b); err != nil {
+		if err := conn.SendBytes(context.Background(), b); err != nil {
 			return nil, err
 		}
 	}
@@ -239,10 +248,10 @@ func roundtripMany(c *Call) (any, error) {
 	item := bulkItems(c)
 	for k := range n {
 		msg := item(k)
-		if err := conn.SendBytes(msg); err != nil {
+		if err := conn.SendBytes(context.Background(), msg); err != nil {
 			return nil, err
 		}
-		b, err := conn.RecvBytes()
+		b, err := conn.RecvBytes(context.Background())
 		if err != nil {
 			return nil, err
 		}

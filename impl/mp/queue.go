@@ -197,7 +197,8 @@ var canceled = func() context.Context {
 var queueHook func(point string)
 
 // PutBytes puts the message b, waiting while the queue is full until ctx
-// ends: then it fails with ErrFull.
+// ends: then it fails with ErrFull and ctx's error. A ctx already done
+// makes it only try.
 func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 	if !q.enter() {
 		return fmt.Errorf("%w: put on a closed queue", ErrClosed)
@@ -212,16 +213,16 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 	need := min(headerSize+pad(size), ringSize)
 	for {
 		if !q.room(need) && !q.waitRoom(ctx, need) {
-			return ErrFull
+			return timedOut(ErrFull, ctx)
 		}
 		if !s.putLock.acquire(ctx, q.info, &q.putSeen, func() { q.repairPut(ctx) }) {
-			return ErrFull
+			return timedOut(ErrFull, ctx)
 		}
 		if s.putStream.active.Load() != 0 && !q.repairPut(ctx) {
 			// A repair that needs room nobody makes (no getter) waits
 			// no longer than ctx; whoever takes the lock next goes on.
 			s.putLock.release()
-			return ErrFull
+			return timedOut(ErrFull, ctx)
 		}
 		if q.room(need) {
 			break
@@ -528,7 +529,8 @@ func wakeSlow(seq *atomic.Uint32, v uint32) {
 }
 
 // GetBytes gets a message, waiting while the queue is empty until ctx ends:
-// then it fails with ErrEmpty.
+// then it fails with ErrEmpty and ctx's error. A ctx already done makes it
+// only try.
 func (q *Queue) GetBytes(ctx context.Context) ([]byte, error) {
 	return q.get(ctx, nil, true)
 }
@@ -550,10 +552,10 @@ func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, error)
 		// As PutBytes, wait for a message without the get lock.
 		for {
 			if !q.ready() && !q.waitData(ctx) {
-				return nil, ErrEmpty
+				return nil, timedOut(ErrEmpty, ctx)
 			}
 			if !s.getLock.acquire(ctx, q.info, &q.getSeen, q.repairGet) {
-				return nil, ErrEmpty
+				return nil, timedOut(ErrEmpty, ctx)
 			}
 			if q.ready() {
 				break
@@ -1043,11 +1045,12 @@ func (q *JoinableQueue) TaskDone() error {
 	}
 }
 
-// Join waits until every message put has had its TaskDone, or ctx ends: it
-// reports whether they had (false on a closed handle).
-func (q *JoinableQueue) Join(ctx context.Context) bool {
+// Join waits until every message put has had its TaskDone, or ctx ends:
+// then it fails with ctx's error (and with ErrClosed on a closed handle). A
+// ctx already done makes it only look.
+func (q *JoinableQueue) Join(ctx context.Context) error {
 	if !q.enter() {
-		return false
+		return fmt.Errorf("%w: join on a closed queue", ErrClosed)
 	}
 	defer q.leave()
 	s := q.s
@@ -1059,14 +1062,14 @@ func (q *JoinableQueue) Join(ctx context.Context) bool {
 		v := word.Load()
 		if v == 0 {
 			s.joinWaiters.Add(^uint32(0))
-			return true
+			return nil
 		}
 		// The put lock's holder may have died with its task pending: sleep
 		// in slices, and repair it if no put does.
 		slept := w.sleepMax(word, v, ownerCheck)
 		s.joinWaiters.Add(^uint32(0))
 		if !slept {
-			return word.Load() == 0
+			return waitResult(word.Load() == 0, ctx)
 		}
 		// (A message longer than the ring is left to the getter that
 		// streams it in, which repairs it without waiting for room.)
