@@ -121,9 +121,10 @@
 //	...
 //	p := mp.New(worker, l)
 //
-// Misuse is reported with sentinel errors: releasing an unlocked Lock or over-releasing a bounded
-// Semaphore is ErrValue, releasing an RLock one does not hold or waiting on a
-// Condition without its lock is ErrNotAllowed, a broken Barrier is ErrBroken.
+// Misuse is reported with sentinel errors: releasing an unlocked Lock or
+// over-releasing a bounded Semaphore is ErrValue, releasing an RLock one does
+// not hold or waiting on a Condition without its lock is ErrNotAllowed, a
+// broken Barrier is ErrBroken.
 // As in CPython, a Lock has no owner (any process may release it), and a
 // process that dies holding a lock leaves it locked.
 //
@@ -135,12 +136,13 @@
 // (PutBytes, GetBytes); Put and Get carry any value encoded with
 // encoding/json. A put on a full queue or a get on an empty one waits until
 // its context ends, then fails with ErrFull or ErrEmpty (and the context's
-// error); PutNowait and GetNowait do not wait. Qsize, Empty and Full are approximate while others
-// put and get. Close marks the handle closed (later puts and gets fail with
-// ErrClosed); JoinThread and CancelJoinThread are no-ops, for a Go put has
-// written its message when it returns (no feeder thread). A JoinableQueue's
-// TaskDone fails with ErrValue when called more often than messages were
-// put, and Join waits until every message has had its TaskDone.
+// error); PutNowait and GetNowait do not wait. Qsize, Empty and Full are
+// approximate while others put and get. Close marks the handle closed
+// (later puts and gets fail with ErrClosed); JoinThread and
+// CancelJoinThread are no-ops, for a Go put has written its message when it
+// returns (no feeder thread). A JoinableQueue's TaskDone fails with ErrValue
+// when called more often than messages were put, and Join waits until every
+// message has had its TaskDone.
 //
 // Pipe returns two Conns: a duplex pair over a unix socket, or a simplex
 // pair over a pipe (the first end receives, the second sends; the other

@@ -7,7 +7,8 @@ import (
 
 // Errors are sentinels, so that callers test them with errors.Is; the error a
 // call returns wraps one of them with the reason. A wait that its context
-// ended returns an error that wraps the context's (see waitEnded).
+// ended returns an error that wraps the context's (see Waiting in the
+// package doc).
 var (
 	// ErrNotAllowed reports an operation that the object's state forbids:
 	// starting a process twice, changing the daemon flag after Start, a
@@ -90,7 +91,7 @@ func waitEnded(ctx context.Context) error {
 }
 
 // waitResult is the error of a wait that reports ok: nil, or waitEnded.
-func waitResult(ok bool, ctx context.Context) error {
+func waitResult(ctx context.Context, ok bool) error {
 	if ok {
 		return nil
 	}
@@ -102,7 +103,7 @@ func waitResult(ok bool, ctx context.Context) error {
 // BrokenBarrierError): errors.Is holds for both kind and the context's
 // error. The calls that never wait (GetNowait, PutNowait) pass canceled
 // and get kind alone, as CPython's get_nowait raises Empty, not a timeout.
-func timedOut(kind error, ctx context.Context) error {
+func timedOut(ctx context.Context, kind error) error {
 	if ctx == canceled {
 		return kind
 	}

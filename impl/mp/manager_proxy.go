@@ -354,7 +354,7 @@ func (l *LockProxy) Acquire(ctx context.Context) error {
 			return err
 		}
 		ok, _ := v.(bool)
-		return waitResult(ok, ctx)
+		return waitResult(ctx, ok)
 	}
 	timeout := int64(-1)
 	if dl, ok := ctx.Deadline(); ok {
@@ -375,7 +375,7 @@ func (l *LockProxy) Acquire(ctx context.Context) error {
 		if r.err != nil {
 			return r.err
 		}
-		return waitResult(r.ok, ctx)
+		return waitResult(ctx, r.ok)
 	case <-ctx.Done():
 		go func() {
 			// Acquired after all: give it back, as nobody holds it.

@@ -213,16 +213,16 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 	need := min(headerSize+pad(size), ringSize)
 	for {
 		if !q.room(need) && !q.waitRoom(ctx, need) {
-			return timedOut(ErrFull, ctx)
+			return timedOut(ctx, ErrFull)
 		}
 		if !s.putLock.acquire(ctx, q.info, &q.putSeen, func() { q.repairPut(ctx) }) {
-			return timedOut(ErrFull, ctx)
+			return timedOut(ctx, ErrFull)
 		}
 		if s.putStream.active.Load() != 0 && !q.repairPut(ctx) {
 			// A repair that needs room nobody makes (no getter) waits
 			// no longer than ctx; whoever takes the lock next goes on.
 			s.putLock.release()
-			return timedOut(ErrFull, ctx)
+			return timedOut(ctx, ErrFull)
 		}
 		if q.room(need) {
 			break
@@ -552,10 +552,10 @@ func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, error)
 		// As PutBytes, wait for a message without the get lock.
 		for {
 			if !q.ready() && !q.waitData(ctx) {
-				return nil, timedOut(ErrEmpty, ctx)
+				return nil, timedOut(ctx, ErrEmpty)
 			}
 			if !s.getLock.acquire(ctx, q.info, &q.getSeen, q.repairGet) {
-				return nil, timedOut(ErrEmpty, ctx)
+				return nil, timedOut(ctx, ErrEmpty)
 			}
 			if q.ready() {
 				break
@@ -1069,7 +1069,7 @@ func (q *JoinableQueue) Join(ctx context.Context) error {
 		slept := w.sleepMax(word, v, ownerCheck)
 		s.joinWaiters.Add(^uint32(0))
 		if !slept {
-			return waitResult(word.Load() == 0, ctx)
+			return waitResult(ctx, word.Load() == 0)
 		}
 		// (A message longer than the ring is left to the getter that
 		// streams it in, which repairs it without waiting for room.)

@@ -389,7 +389,18 @@ func NewLock() (*Lock, error) {
 // Acquire acquires the lock, waiting until it is free or ctx ends: then it
 // fails with ctx's error, never before ctx's deadline. A ctx already done
 // makes it only try, as CPython's acquire(block=False).
-func (l *Lock) Acquire(ctx context.Context) error { return waitResult(l.s.acquire(ctx), ctx) }
+func (l *Lock) Acquire(ctx context.Context) error {
+	if l.s.tryAcquire() {
+		return nil
+	}
+	return l.acquireSlow(ctx)
+}
+
+// acquireSlow is Acquire's wait, out of line so that the one
+// compare-and-swap of an uncontended Acquire is inlined into its caller.
+func (l *Lock) acquireSlow(ctx context.Context) error {
+	return waitResult(ctx, l.s.acquireSlow(ctx))
+}
 
 // TryAcquire acquires the lock if it is free, without waiting.
 func (l *Lock) TryAcquire() bool { return l.s.tryAcquire() }
@@ -439,7 +450,7 @@ func NewRLock() (*RLock, error) {
 // already, else waiting until it is free or ctx ends: then it fails with
 // ctx's error, never before ctx's deadline. A ctx already done makes it
 // only try.
-func (r *RLock) Acquire(ctx context.Context) error { return waitResult(r.s.acquire(ctx), ctx) }
+func (r *RLock) Acquire(ctx context.Context) error { return waitResult(ctx, r.s.acquire(ctx)) }
 
 // TryAcquire acquires the lock if it is free or held by the calling
 // goroutine, without waiting.
@@ -497,7 +508,17 @@ func newSemaphore(value, max int) (*Semaphore, error) {
 // Acquire decrements the value, waiting until it is positive or ctx ends:
 // then it fails with ctx's error, never before ctx's deadline. A ctx already
 // done makes it only try.
-func (s *Semaphore) Acquire(ctx context.Context) error { return waitResult(s.s.acquire(ctx), ctx) }
+func (s *Semaphore) Acquire(ctx context.Context) error {
+	if s.s.tryAcquire() {
+		return nil
+	}
+	return s.acquireSlow(ctx)
+}
+
+// acquireSlow is Acquire's wait, out of line as Lock's.
+func (s *Semaphore) acquireSlow(ctx context.Context) error {
+	return waitResult(ctx, s.s.acquireSlow(ctx))
+}
 
 // TryAcquire decrements the value if it is positive, without waiting.
 func (s *Semaphore) TryAcquire() bool { return s.s.tryAcquire() }
@@ -554,7 +575,15 @@ func (e *eventState) isSet() bool { return e.word.Load()&1 != 0 }
 // before the waiter woke, as threading.Event.wait), and ctx's error if ctx
 // ended first, never before ctx's deadline. A ctx already done makes it only
 // look.
-func (e *Event) Wait(ctx context.Context) error { return waitResult(e.s.wait(ctx), ctx) }
+func (e *Event) Wait(ctx context.Context) error {
+	if e.s.isSet() {
+		return nil
+	}
+	return e.waitSlow(ctx)
+}
+
+// waitSlow is Wait's wait, out of line as Lock's.
+func (e *Event) waitSlow(ctx context.Context) error { return waitResult(ctx, e.s.wait(ctx)) }
 
 // Close unmaps the Event in this process.
 func (e *Event) Close() error { return closeHandle(&e.seg, &e.s) }
@@ -640,7 +669,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return waitResult(ok, ctx)
+	return waitResult(ctx, ok)
 }
 
 // WaitFor waits until pred, called with the lock held, returns true, or ctx
@@ -651,7 +680,7 @@ func (c *Condition) WaitFor(ctx context.Context, pred func() bool) error {
 	if err != nil {
 		return err
 	}
-	return waitResult(ok, ctx)
+	return waitResult(ctx, ok)
 }
 
 // Notify wakes n of the processes waiting on the Condition (all of them if
@@ -835,7 +864,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	ok, _ := s.cond.waitFor(ctx, &s.lock, func() bool { return s.state.Load() != barrierFilling })
 	if !ok {
 		b.breakLocked()
-		return 0, timedOut(errBroken, ctx)
+		return 0, timedOut(ctx, errBroken)
 	}
 	if s.state.Load() < 0 {
 		return 0, errBroken
