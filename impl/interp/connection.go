@@ -1,6 +1,10 @@
 package interp
 
-import "bytes"
+import (
+	"bytes"
+	"context"
+	"errors"
+)
 
 // connectionOps are the ops of the pipe family and its bulk ops (protocol.md
 // §6), on the two pipe_end resources that a pipe makes. Messages are values
@@ -14,24 +18,24 @@ func connectionOps() map[string]Op {
 	many, collect := sendManyFields, recvManyFields
 
 	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return nil, c.On.Conn.SendBytes(encodeMessage(c.In["value"]))
+		return nil, c.On.Conn.SendBytes(context.Background(), encodeMessage(c.In["value"]))
 	}}
 	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return decodeMessage(c.On.Conn.RecvBytes())
+		return decodeMessage(c.On.Conn.RecvBytes(context.Background()))
 	}}
 	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		b, ok := c.In["value"].(Bytes)
 		if !ok {
 			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
 		}
-		return nil, c.On.Conn.SendBytes(b)
+		return nil, c.On.Conn.SendBytes(context.Background(), b)
 	}}
 	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		maxlength := int64(-1)
 		if m, ok := c.int("maxlength"); ok {
 			maxlength = m
 		}
-		b, err := c.On.Conn.RecvBytesMax(int(maxlength))
+		b, err := c.On.Conn.RecvBytesMax(context.Background(), int(maxlength))
 		if err != nil {
 			return nil, err
 		}
@@ -39,13 +43,19 @@ func connectionOps() map[string]Op {
 	}}
 	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		d, _ := c.duration("timeout") // default 0: no wait
-		return c.On.Conn.Poll(max(d, 0))
+		ctx, cancel := context.WithTimeout(context.Background(), max(d, 0))
+		defer cancel()
+		err := c.On.Conn.Poll(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return false, nil
+		}
+		return err == nil, err
 	}}
 	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return sendMany(c, c.On.Conn.SendBytes)
+		return sendMany(c, func(b []byte) error { return c.On.Conn.SendBytes(context.Background(), b) })
 	}}
 	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		return recvMany(c, c.On.Conn.RecvBytesInto)
+		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Conn.RecvBytesInto(context.Background(), buf) })
 	}}
 	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
 	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
@@ -57,11 +67,11 @@ func echoMany(c *Call) (any, error) {
 	n, _ := c.int("n")
 	conn := c.On.Conn
 	for range n {
-		b, err := conn.RecvBytes()
+		b, err := conn.RecvBytes(context.Background())
 		if err != nil {
 			return nil, err
 		}
-		if err := conn.SendBytes(b); err != nil {
+		if err := conn.SendBytes(context.Background(), b); err != nil {
 			return nil, err
 		}
 	}
@@ -74,10 +84,10 @@ func roundtripMany(c *Call) (any, error) {
 	item := bulkItems(c)
 	for k := range n {
 		msg := item(k)
-		if err := conn.SendBytes(msg); err != nil {
+		if err := conn.SendBytes(context.Background(), msg); err != nil {
 			return nil, err
 		}
-		b, err := conn.RecvBytes()
+		b, err := conn.RecvBytes(context.Background())
 		if err != nil {
 			return nil, err
 		}

@@ -519,16 +519,8 @@ func (c *Call) incr(get func() (any, error), set func(any) error) (any, error) {
 		if l == nil {
 			return nil, errorf("Error", "%s: a %s is no lock", name, r.Type)
 		}
-		if r.MLock != nil {
-			ok, err := r.MLock.AcquireContext(context.Background())
-			if err != nil {
-				return nil, err
-			}
-			if !ok {
-				return nil, errorf("Error", "%s: not acquired", name)
-			}
-		} else {
-			l.Acquire(context.Background())
+		if err := l.Acquire(context.Background()); err != nil {
+			return nil, err
 		}
 		defer l.Release()
 	}

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 )
 
 // queueOps are the ops of the queue, joinable_queue and simple_queue
@@ -106,8 +107,10 @@ func get(c *Call) (any, error) {
 func joinQueue(c *Call) (any, error) {
 	ctx, cancel := c.timeoutContext()
 	defer cancel()
-	if !c.On.Joinable.Join(ctx) {
+	if err := c.On.Joinable.Join(ctx); errors.Is(err, context.DeadlineExceeded) {
 		return nil, errorf("Timeout", "join: tasks not done before the timeout")
+	} else if err != nil {
+		return nil, err
 	}
 	return nil, nil
 }

@@ -161,7 +161,7 @@ func createResources(sc *scenario) (map[string]*Resource, error) {
 
 // A locker is what acquire, release and acquire_release_many act on.
 type locker interface {
-	Acquire(ctx context.Context) bool
+	Acquire(ctx context.Context) error
 	TryAcquire() bool
 	Release() error
 }

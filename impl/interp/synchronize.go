@@ -65,7 +65,11 @@ func acquire(c *Call) (any, error) {
 	}
 	ctx, cancel := c.timeoutContext()
 	defer cancel()
-	return l.Acquire(ctx), nil
+	err := l.Acquire(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func acquireReleaseMany(c *Call) (any, error) {
@@ -86,9 +90,13 @@ func wait(c *Call) (any, error) {
 	defer cancel()
 	switch c.On.Type {
 	case "event":
-		return c.On.Event.Wait(ctx), nil
+		return c.On.Event.Wait(ctx) == nil, nil
 	case "condition":
-		return c.On.Condition.Wait(ctx)
+		err := c.On.Condition.Wait(ctx)
+		if errors.Is(err, context.DeadlineExceeded) {
+			return false, nil
+		}
+		return err == nil, err
 	}
 	if _, ok := c.In["timeout"]; !ok {
 		// The barrier's own timeout applies.
@@ -117,12 +125,12 @@ func waitFor(c *Call) (any, error) {
 	defer cancel()
 	var value any
 	var err error
-	_, werr := c.On.Condition.WaitFor(ctx, func() bool {
+	werr := c.On.Condition.WaitFor(ctx, func() bool {
 		value, err = c.r.evaluate(c.s.body[0], c.env)
 		return err != nil || truthy(value)
 	})
 	switch {
-	case werr != nil:
+	case werr != nil && !errors.Is(werr, context.DeadlineExceeded): // a timeout returns pred's last value
 		return nil, werr
 	case err != nil:
 		return nil, err

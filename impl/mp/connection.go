@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -29,6 +30,11 @@ import (
 // gets a copy of the end. Recv fails with ErrEOF once every copy of the other
 // end, in every process, is closed and the messages sent before are drained.
 // Close closes this process's copy.
+//
+// Sends and receives take a context, which bounds the wait for a message to
+// begin (for room to send it, or for it to arrive): a message begun is sent
+// or received whole, whatever the context says, for a receiver that got
+// part of one would take what follows for its rest.
 type Conn struct {
 	file     *os.File
 	fd       int
@@ -145,8 +151,10 @@ var (
 	errConnClose = fmt.Errorf("%w: the connection is closed", ErrClosed)
 )
 
-// SendBytes sends b as one message.
-func (c *Conn) SendBytes(b []byte) error {
+// SendBytes sends b as one message, waiting for room to begin it until ctx
+// ends: then it fails with ctx's error, having sent nothing. A ctx already
+// done makes it only try.
+func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
 	if c.closed {
@@ -162,16 +170,16 @@ func (c *Conn) SendBytes(b []byte) error {
 		buf := c.wbuf[:headerSize+len(b)]
 		binary.LittleEndian.PutUint64(buf, uint64(len(b)))
 		copy(buf[headerSize:], b)
-		if err := c.write(buf); err != nil {
+		if err := c.write(ctx, buf); err != nil {
 			return err
 		}
 	} else {
 		var hdr [headerSize]byte
 		binary.LittleEndian.PutUint64(hdr[:], uint64(len(b)))
-		if err := c.write(hdr[:]); err != nil {
+		if err := c.write(ctx, hdr[:]); err != nil {
 			return err
 		}
-		if err := c.write(b); err != nil {
+		if err := c.write(context.Background(), b); err != nil { // begun: sent whole
 			return err
 		}
 	}
@@ -181,7 +189,15 @@ func (c *Conn) SendBytes(b []byte) error {
 	return nil
 }
 
-func (c *Conn) write(b []byte) error {
+// write writes b whole; ctx bounds only the wait for its first bytes.
+func (c *Conn) write(ctx context.Context, b []byte) error {
+	if ctx.Done() != nil {
+		n, err := c.writeBegin(ctx, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
 	for len(b) > 0 {
 		n, err := unix.Write(c.fd, b)
 		if err == unix.EINTR || err == unix.EAGAIN {
@@ -195,22 +211,28 @@ func (c *Conn) write(b []byte) error {
 	return nil
 }
 
-// RecvBytes receives one message, waiting for it. It fails with ErrEOF once
-// every copy of the other end is closed and nothing is left to receive.
-func (c *Conn) RecvBytes() ([]byte, error) { return c.recv(-1, nil) }
+// RecvBytes receives one message, waiting for it to begin until ctx ends:
+// then it fails with ctx's error, having received nothing. A ctx already
+// done makes it only try. It fails with ErrEOF once every copy of the other
+// end is closed and nothing is left to receive.
+func (c *Conn) RecvBytes(ctx context.Context) ([]byte, error) { return c.recv(ctx, -1, nil) }
 
 // RecvBytesMax is RecvBytes for a message of at most maxlength bytes (no limit
 // if negative): a longer one is received and discarded, and the call fails
 // with ErrValue.
-func (c *Conn) RecvBytesMax(maxlength int) ([]byte, error) { return c.recv(maxlength, nil) }
+func (c *Conn) RecvBytesMax(ctx context.Context, maxlength int) ([]byte, error) {
+	return c.recv(ctx, maxlength, nil)
+}
 
 // RecvBytesInto is RecvBytes that returns the message in buf's memory when
 // its capacity is enough (buf[:n]), and in new memory otherwise, so that a
 // loop that passes back what it got allocates nothing (CPython's
 // recv_bytes_into, without its error for a buffer too small).
-func (c *Conn) RecvBytesInto(buf []byte) ([]byte, error) { return c.recv(-1, buf) }
+func (c *Conn) RecvBytesInto(ctx context.Context, buf []byte) ([]byte, error) {
+	return c.recv(ctx, -1, buf)
+}
 
-func (c *Conn) recv(maxlength int, buf []byte) ([]byte, error) {
+func (c *Conn) recv(ctx context.Context, maxlength int, buf []byte) ([]byte, error) {
 	c.recvMu.Lock()
 	defer c.recvMu.Unlock()
 	if c.closed {
@@ -220,7 +242,7 @@ func (c *Conn) recv(maxlength int, buf []byte) ([]byte, error) {
 		return nil, errWriteOnly
 	}
 	hdr := c.hdr[:]
-	k, err := c.recvSpin(hdr)
+	k, err := c.recvSpin(ctx, hdr)
 	if err != nil {
 		return nil, err
 	}
@@ -276,19 +298,14 @@ func (c *Conn) readMessage(n uint64) ([]byte, error) {
 }
 
 // recvSpin receives the first bytes of a message into b, as read does, but
-// spinning first on a duplex Conn (see connDir). It returns how many it
-// received: at least one, unless it fails.
-func (c *Conn) recvSpin(b []byte) (int, error) {
+// spinning first on a duplex Conn (see connDir), and waiting no longer than
+// ctx. It returns how many it received: at least one, unless it fails.
+func (c *Conn) recvSpin(ctx context.Context, b []byte) (int, error) {
 	if d := c.in; d != nil && !c.spinFor(d) {
 		// The counts say there is something to read: so does the socket,
 		// unless they are off, which a receive that would block sets right.
-		n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_DONTWAIT, 0, 0)
-		switch errno {
-		case 0:
-			if n == 0 {
-				return 0, ErrEOF
-			}
-			return int(n), nil
+		n, err := c.recvNow(b)
+		switch err {
 		case unix.EAGAIN:
 			r, s := d.recv.Load(), d.sent.Load()
 			if r != s {
@@ -296,9 +313,32 @@ func (c *Conn) recvSpin(b []byte) (int, error) {
 			}
 		case unix.EINTR:
 		default:
-			return 0, fmt.Errorf("mp: Conn: recv: %w", errno)
+			return n, err
 		}
 	}
+	if ctx.Done() != nil {
+		return c.recvBegin(ctx, b)
+	}
+	return c.readSome(b)
+}
+
+// recvNow receives into b what a duplex Conn's socket holds, without
+// waiting: unix.EAGAIN (or unix.EINTR) when it has nothing.
+func (c *Conn) recvNow(b []byte) (int, error) {
+	n, _, errno := unix.Syscall6(unix.SYS_RECVFROM, uintptr(c.fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), unix.MSG_DONTWAIT, 0, 0)
+	switch {
+	case errno == unix.EAGAIN || errno == unix.EINTR:
+		return 0, errno
+	case errno != 0:
+		return 0, fmt.Errorf("mp: Conn: recv: %w", errno)
+	case n == 0:
+		return 0, ErrEOF
+	}
+	return int(n), nil
+}
+
+// readSome reads into b at least one byte, waiting for it.
+func (c *Conn) readSome(b []byte) (int, error) {
 	for {
 		n, err := unix.Read(c.fd, b)
 		if err == unix.EINTR || err == unix.EAGAIN {
@@ -388,64 +428,41 @@ func (c *Conn) read(b []byte) error {
 	return nil
 }
 
-// Send sends v encoded with encoding/json as one message.
-func (c *Conn) Send(v any) error {
+// Send sends v encoded with encoding/json as one message, as SendBytes does.
+func (c *Conn) Send(ctx context.Context, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	return c.SendBytes(b)
+	return c.SendBytes(ctx, b)
 }
 
-// Recv receives one message sent by Send and decodes it into v.
-func (c *Conn) Recv(v any) error {
-	b, err := c.RecvBytes()
+// Recv receives one message sent by Send and decodes it into v, as
+// RecvBytes receives.
+func (c *Conn) Recv(ctx context.Context, v any) error {
+	b, err := c.RecvBytes(ctx)
 	if err != nil {
 		return err
 	}
 	return json.Unmarshal(b, v)
 }
 
-// Poll reports whether there is something to receive (a message, or the end
-// of file), waiting for at most timeout (forever if negative).
-func (c *Conn) Poll(timeout time.Duration) (bool, error) {
+// Poll waits until there is something to receive (a message, or the end
+// of file: CPython's poll says True then too) or ctx ends. It returns nil
+// when there is, and ctx's error when ctx ended first. A ctx already done
+// makes it only look, as CPython's poll(0); context.Background waits as
+// long as it takes, as poll(None).
+func (c *Conn) Poll(ctx context.Context) error {
 	c.recvMu.Lock()
 	closed, readable := c.closed, c.readable
 	c.recvMu.Unlock()
 	if closed {
-		return false, errConnClose
+		return errConnClose
 	}
 	if !readable {
-		return false, errWriteOnly
+		return errWriteOnly
 	}
-	var deadline time.Time
-	if timeout >= 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	for {
-		ms := -1
-		if timeout >= 0 {
-			left := time.Until(deadline)
-			ms = int((left + time.Millisecond - 1) / time.Millisecond)
-			if left <= 0 {
-				ms = 0
-			}
-		}
-		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, ms)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("mp: Conn: poll: %w", err)
-		}
-		if n > 0 {
-			return true, nil
-		}
-		if ms == 0 || (timeout >= 0 && !time.Now().Before(deadline)) {
-			return false, nil
-		}
-	}
+	return waitFd(ctx, c.fd, unix.POLLIN)
 }
 
 // Readable and Writable report the directions of the end.

@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -43,7 +44,7 @@ func FuzzConnRecv(f *testing.F) {
 			w.Close()
 		}()
 		for range 1000 {
-			if _, err := r.RecvBytes(); err != nil {
+			if _, err := r.RecvBytes(context.Background()); err != nil {
 				if !errors.Is(err, ErrEOF) && err.Error() == "" {
 					t.Fatalf("an error without a message")
 				}

@@ -2,6 +2,7 @@ package mp_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"errors"
 	"testing"
@@ -19,15 +20,16 @@ type pipeArg struct {
 // echo receives messages on C and sends each back, until EOF; N > 0 stops
 // after N.
 var echo = mp.Register("pipe.echo", func(a pipeArg) error {
+	ctx := context.Background()
 	for k := 0; a.N == 0 || k < a.N; k++ {
-		b, err := a.C.RecvBytes()
+		b, err := a.C.RecvBytes(ctx)
 		if errors.Is(err, mp.ErrEOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := a.C.SendBytes(b); err != nil {
+		if err := a.C.SendBytes(ctx, b); err != nil {
 			return err
 		}
 	}
@@ -36,7 +38,7 @@ var echo = mp.Register("pipe.echo", func(a pipeArg) error {
 
 // greet sends the tutorial's greeting and closes its end.
 var greet = mp.Register("pipe.greet", func(a pipeArg) error {
-	if err := a.C.Send("爸爸你好!"); err != nil {
+	if err := a.C.Send(context.Background(), "爸爸你好!"); err != nil {
 		return err
 	}
 	return a.C.Close()
@@ -53,67 +55,71 @@ func pipe(t testing.TB, duplex bool) (*mp.Conn, *mp.Conn) {
 }
 
 func TestPipeDialogue(t *testing.T) {
+	ctx := context.Background()
 	parent, child := pipe(t, true)
 	p := start(t, mp.New(greet, pipeArg{C: child}))
 	child.Close() // the child holds the only other copy now
 	var s string
-	if err := parent.Recv(&s); err != nil || s != "爸爸你好!" {
+	if err := parent.Recv(ctx, &s); err != nil || s != "爸爸你好!" {
 		t.Fatalf("%q %v", s, err)
 	}
 	join(t, p)
-	if _, err := parent.RecvBytes(); !errors.Is(err, mp.ErrEOF) {
+	if _, err := parent.RecvBytes(ctx); !errors.Is(err, mp.ErrEOF) {
 		t.Fatalf("recv after every writer closed: %v", err)
 	}
 }
 
 func TestPipeEOFNeedsEveryCopyClosed(t *testing.T) {
+	ctx := context.Background()
 	a, b := pipe(t, true)
 	// b is still open in this process: no EOF, nothing to poll.
-	if ok, err := a.Poll(20 * time.Millisecond); ok || err != nil {
-		t.Fatalf("poll with nothing sent: %v %v", ok, err)
+	if err := a.Poll(ctxTimeout(20 * time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("poll with nothing sent: %v", err)
 	}
-	b.SendBytes(nil) // an empty message is a message
-	b.SendBytes([]byte("x"))
+	b.SendBytes(ctx, nil) // an empty message is a message
+	b.SendBytes(ctx, []byte("x"))
 	b.Close()
-	if ok, _ := a.Poll(0); !ok {
-		t.Fatal("poll false with a message waiting")
+	if err := a.Poll(ended()); err != nil {
+		t.Fatalf("poll with a message waiting: %v", err)
 	}
 	for _, want := range []string{"", "x"} {
-		got, err := a.RecvBytes()
+		got, err := a.RecvBytes(ctx)
 		if err != nil || string(got) != want {
 			t.Fatalf("got %q %v, want %q", got, err, want)
 		}
 	}
-	if _, err := a.RecvBytes(); !errors.Is(err, mp.ErrEOF) {
+	if _, err := a.RecvBytes(ctx); !errors.Is(err, mp.ErrEOF) {
 		t.Fatalf("want EOF, got %v", err)
 	}
-	if err := b.SendBytes(nil); !errors.Is(err, mp.ErrClosed) {
+	if err := b.SendBytes(ctx, nil); !errors.Is(err, mp.ErrClosed) {
 		t.Fatalf("send on a closed end: %v", err)
 	}
 }
 
 func TestPipeSimplexDirection(t *testing.T) {
+	ctx := context.Background()
 	r, w := pipe(t, false)
-	if err := r.SendBytes([]byte("x")); !errors.Is(err, mp.ErrNotAllowed) {
+	if err := r.SendBytes(ctx, []byte("x")); !errors.Is(err, mp.ErrNotAllowed) {
 		t.Fatalf("send on the receive end: %v", err)
 	}
-	if _, err := w.RecvBytes(); !errors.Is(err, mp.ErrNotAllowed) {
+	if _, err := w.RecvBytes(ctx); !errors.Is(err, mp.ErrNotAllowed) {
 		t.Fatalf("recv on the send end: %v", err)
 	}
-	if err := w.Send(map[string]int{"a": 1}); err != nil {
+	if err := w.Send(ctx, map[string]int{"a": 1}); err != nil {
 		t.Fatal(err)
 	}
 	var m map[string]int
-	if err := r.Recv(&m); err != nil || m["a"] != 1 {
+	if err := r.Recv(ctx, &m); err != nil || m["a"] != 1 {
 		t.Fatalf("%v %v", m, err)
 	}
-	w.SendBytes(make([]byte, 100))
-	if _, err := r.RecvBytesMax(10); !errors.Is(err, mp.ErrValue) {
+	w.SendBytes(ctx, make([]byte, 100))
+	if _, err := r.RecvBytesMax(ctx, 10); !errors.Is(err, mp.ErrValue) {
 		t.Fatalf("a message over maxlength: %v", err)
 	}
 }
 
 func TestPipeLargeMessagesAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
 	sizes := []int{0, 1, 65536, 1 << 20, 256 << 20}
 	if testing.Short() {
 		sizes = sizes[:4]
@@ -123,8 +129,8 @@ func TestPipeLargeMessagesAcrossProcesses(t *testing.T) {
 	for _, size := range sizes {
 		msg := bytes.Repeat([]byte{1, 2, 3, 5, 7, 11, 13}, size/7+1)[:size]
 		done := make(chan error, 1)
-		go func() { done <- a.SendBytes(msg) }()
-		got, err := a.RecvBytes()
+		go func() { done <- a.SendBytes(ctx, msg) }()
+		got, err := a.RecvBytes(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,21 +145,22 @@ func TestPipeLargeMessagesAcrossProcesses(t *testing.T) {
 }
 
 func TestPipeManySmallInOrder(t *testing.T) {
+	ctx := context.Background()
 	r, w := pipe(t, false)
 	const n = 100000
 	go func() {
 		for k := range n {
-			w.Send(k)
+			w.Send(ctx, k)
 		}
 		w.Close()
 	}()
 	for k := range n {
 		var v int
-		if err := r.Recv(&v); err != nil || v != k {
+		if err := r.Recv(ctx, &v); err != nil || v != k {
 			t.Fatalf("message %d: %d %v", k, v, err)
 		}
 	}
-	if _, err := r.RecvBytes(); !errors.Is(err, mp.ErrEOF) {
+	if _, err := r.RecvBytes(ctx); !errors.Is(err, mp.ErrEOF) {
 		t.Fatalf("want EOF, got %v", err)
 	}
 }
@@ -161,18 +168,112 @@ func TestPipeManySmallInOrder(t *testing.T) {
 // TestRecvBytesInto: a message that fits is received in the buffer's
 // memory, one that does not in new memory; messages stay whole either way.
 func TestRecvBytesInto(t *testing.T) {
+	ctx := context.Background()
 	a, b := pipe(t, true)
 	buf := make([]byte, 0, 8)
 	for _, msg := range []string{"abc", "", "12345678", "longer than eight"} {
-		if err := a.SendBytes([]byte(msg)); err != nil {
+		if err := a.SendBytes(ctx, []byte(msg)); err != nil {
 			t.Fatal(err)
 		}
-		got, err := b.RecvBytesInto(buf)
+		got, err := b.RecvBytesInto(ctx, buf)
 		if err != nil || string(got) != msg {
 			t.Fatalf("RecvBytesInto = %q, %v, want %q", got, err, msg)
 		}
 		if inBuf := len(got) > 0 && &got[0] == &buf[:1][0]; inBuf != (len(msg) > 0 && len(msg) <= cap(buf)) {
 			t.Errorf("%q received in the buffer: %v", msg, inBuf)
+		}
+	}
+}
+
+// ended returns a context that is already canceled: a wait under it only
+// looks.
+func ended() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
+// TestConnContext: a receive, a send and a poll under a context wait until
+// it ends, then fail with its error, for both kinds of pipe; a context
+// already done makes them only look; a message sent after a receive gave up
+// is received whole by the next one.
+func TestConnContext(t *testing.T) {
+	for _, duplex := range []bool{true, false} {
+		r, w := pipe(t, duplex)
+		if duplex {
+			r, w = w, r // either end of a duplex pipe receives
+		}
+		if _, err := r.RecvBytes(ctxTimeout(20 * time.Millisecond)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("duplex %v: recv with nothing sent: %v", duplex, err)
+		}
+		if _, err := r.RecvBytes(ended()); !errors.Is(err, context.Canceled) {
+			t.Fatalf("duplex %v: recv under a done context: %v", duplex, err)
+		}
+		if err := r.Poll(ended()); !errors.Is(err, context.Canceled) {
+			t.Fatalf("duplex %v: poll under a done context: %v", duplex, err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(20*time.Millisecond, cancel)
+		if err := r.Poll(ctx); !errors.Is(err, context.Canceled) {
+			t.Fatalf("duplex %v: poll canceled: %v", duplex, err)
+		}
+		msg := bytes.Repeat([]byte("m"), 100)
+		if err := w.SendBytes(ended(), msg); err != nil {
+			t.Fatalf("duplex %v: a send with room under a done context: %v", duplex, err)
+		}
+		if err := r.Poll(ended()); err != nil {
+			t.Fatalf("duplex %v: poll with a message waiting: %v", duplex, err)
+		}
+		if got, err := r.RecvBytes(ended()); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("duplex %v: recv of a message waiting, under a done context: %d bytes, %v", duplex, len(got), err)
+		}
+		// Fill the pipe until a send finds no room.
+		n := 0
+		for ; ; n++ {
+			err := w.SendBytes(ended(), msg)
+			if errors.Is(err, context.Canceled) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("duplex %v: send %d: %v", duplex, n, err)
+			}
+		}
+		if err := w.SendBytes(ctxTimeout(20*time.Millisecond), msg); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("duplex %v: send on a full pipe: %v", duplex, err)
+		}
+		// A send that waits for room goes once a receive makes some.
+		done := make(chan error, 1)
+		go func() { done <- w.SendBytes(ctxTimeout(10*time.Second), []byte("last")) }()
+		for k := range n {
+			if got, err := r.RecvBytes(ctxTimeout(10 * time.Second)); err != nil || !bytes.Equal(got, msg) {
+				t.Fatalf("duplex %v: message %d: %d bytes, %v", duplex, k, len(got), err)
+			}
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("duplex %v: send that waited for room: %v", duplex, err)
+		}
+		if got, err := r.RecvBytes(context.Background()); err != nil || string(got) != "last" {
+			t.Fatalf("duplex %v: the last message: %q, %v", duplex, got, err)
+		}
+	}
+}
+
+// TestConnContextMessageBegun: a message longer than the pipe's buffer,
+// whose send has begun, is sent whole even though its context ends before
+// the receiver takes the rest.
+func TestConnContextMessageBegun(t *testing.T) {
+	for _, duplex := range []bool{true, false} {
+		r, w := pipe(t, duplex)
+		msg := bytes.Repeat([]byte{1, 2, 3}, 4<<20)
+		done := make(chan error, 1)
+		go func() { done <- w.SendBytes(ctxTimeout(20*time.Millisecond), msg) }()
+		time.Sleep(100 * time.Millisecond)
+		got, err := r.RecvBytes(context.Background())
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("duplex %v: %d bytes of %d, %v", duplex, len(got), len(msg), err)
+		}
+		if err := <-done; err != nil {
+			t.Fatalf("duplex %v: the send: %v", duplex, err)
 		}
 	}
 }

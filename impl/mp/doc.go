@@ -58,8 +58,44 @@
 //
 // Errors that callers may want to tell apart wrap the sentinels of errors.go,
 // for errors.Is: a second Start, SetDaemon after Start, or Start in a daemonic
-// process fail with ErrNotAllowed. Join takes a context for timeouts; when it
-// ends first, the child goes on running and ExitCode reports it has not exited.
+// process fail with ErrNotAllowed. Join waits as every wait does (below); when
+// its context ends first, the child goes on running and ExitCode reports it
+// has not exited.
+//
+// # Waiting
+//
+// Every call that can wait takes a context.Context first: Process.Join; the
+// Acquire of a Lock, RLock, Semaphore, Condition or LockProxy; Event.Wait,
+// Condition.Wait and WaitFor, Barrier.Wait; Put, Get and their Bytes forms
+// on queues, JoinableQueue.Join; a Conn's Send, Recv, their Bytes forms and
+// Poll; the typed QueueOf and ConnOf; a Pool's Apply, Map, AsyncResult.Get
+// and Wait, Join. The context is CPython's timeout, and more:
+//
+//   - context.Background waits as long as it takes (CPython's timeout=None),
+//     at no cost: no goroutine, no timer, no allocation.
+//   - A context with a deadline waits until then (timeout=t), and never
+//     gives up before it.
+//   - A context that is already done makes the call try once, without
+//     waiting (block=False, or timeout=0): Acquire then only tries, Poll
+//     only looks, a Get gets what is there.
+//   - A canceled context ends a wait at once.
+//
+// A wait that ends because its context did returns an error that wraps the
+// context's, so a timeout is errors.Is(err, context.DeadlineExceeded) (and a
+// cancellation context.Canceled); nil means the call did what it waits for
+// (Acquire acquired, Event.Wait saw the flag set, Poll found something to
+// receive). Where CPython raises an error of its own on timeout, the error
+// is that sentinel too: ErrEmpty for a Get, ErrFull for a Put, ErrBroken for
+// a Barrier's Wait, which a timeout breaks. The calls that never wait keep
+// CPython's names: TryAcquire, GetNowait, PutNowait.
+//
+//	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+//	defer cancel()
+//	var v int
+//	switch err := q.Get(ctx, &v); {
+//	case errors.Is(err, context.DeadlineExceeded): // nothing came within a second (also ErrEmpty)
+//	case err != nil: // ErrClosed, or v's decoding
+//	}
 //
 // # Synchronization
 //
@@ -75,7 +111,7 @@
 // shares it with its parent:
 //
 //	var worker = mp.Register("worker", func(l *mp.Lock) error {
-//		l.Acquire(context.Background())
+//		l.Acquire(context.Background()) // nil: a wait without end always acquires
 //		defer l.Release()
 //		fmt.Println("in the critical section:", mp.Current().Name)
 //		return nil
@@ -85,11 +121,10 @@
 //	...
 //	p := mp.New(worker, l)
 //
-// Waits take a context: Acquire returns false, not an error, when the
-// context ends first, and never before its deadline. Misuse is reported with
-// sentinel errors: releasing an unlocked Lock or over-releasing a bounded
-// Semaphore is ErrValue, releasing an RLock one does not hold or waiting on a
-// Condition without its lock is ErrNotAllowed, a broken Barrier is ErrBroken.
+// Misuse is reported with sentinel errors: releasing an unlocked Lock or
+// over-releasing a bounded Semaphore is ErrValue, releasing an RLock one does
+// not hold or waiting on a Condition without its lock is ErrNotAllowed, a
+// broken Barrier is ErrBroken.
 // As in CPython, a Lock has no owner (any process may release it), and a
 // process that dies holding a lock leaves it locked.
 //
@@ -100,21 +135,23 @@
 // futex waits (see Queue for the design). Their core is messages of bytes
 // (PutBytes, GetBytes); Put and Get carry any value encoded with
 // encoding/json. A put on a full queue or a get on an empty one waits until
-// its context ends, then fails with ErrFull or ErrEmpty; PutNowait and
-// GetNowait do not wait. Qsize, Empty and Full are approximate while others
-// put and get. Close marks the handle closed (later puts and gets fail with
-// ErrClosed); JoinThread and CancelJoinThread are no-ops, for a Go put has
-// written its message when it returns (no feeder thread). A JoinableQueue's
-// TaskDone fails with ErrValue when called more often than messages were
-// put, and Join waits until every message has had its TaskDone.
+// its context ends, then fails with ErrFull or ErrEmpty (and the context's
+// error); PutNowait and GetNowait do not wait. Qsize, Empty and Full are
+// approximate while others put and get. Close marks the handle closed
+// (later puts and gets fail with ErrClosed); JoinThread and
+// CancelJoinThread are no-ops, for a Go put has written its message when it
+// returns (no feeder thread). A JoinableQueue's TaskDone fails with ErrValue
+// when called more often than messages were put, and Join waits until every
+// message has had its TaskDone.
 //
 // Pipe returns two Conns: a duplex pair over a unix socket, or a simplex
 // pair over a pipe (the first end receives, the second sends; the other
 // direction is ErrNotAllowed). Messages keep their boundaries whatever
 // their size (an empty message is a message); RecvBytes fails with ErrEOF
 // once every copy of the other end is closed and the messages sent before
-// are received. Poll waits for something to receive, for at most a
-// timeout.
+// are received. Poll waits for something to receive. A send or receive
+// waits until its context ends only for its message to begin: once begun,
+// a message is sent or received whole.
 //
 //	q, err := mp.NewQueue(3)
 //	...

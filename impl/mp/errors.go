@@ -1,9 +1,14 @@
 package mp
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Errors are sentinels, so that callers test them with errors.Is; the error a
-// call returns wraps one of them with the reason.
+// call returns wraps one of them with the reason. A wait that its context
+// ended returns an error that wraps the context's (see Waiting in the
+// package doc).
 var (
 	// ErrNotAllowed reports an operation that the object's state forbids:
 	// starting a process twice, changing the daemon flag after Start, a
@@ -17,15 +22,18 @@ var (
 	// initial value, a negative semaphore value.
 	ErrValue = errors.New("mp: invalid value")
 
-	// ErrBroken reports a Barrier that is broken, or broke while waiting.
+	// ErrBroken reports a Barrier that is broken, or broke while waiting
+	// (a Wait whose context ended breaks it: that error is also the
+	// context's).
 	ErrBroken = errors.New("mp: broken barrier")
 
-	// ErrFull reports a put on a full Queue that could not wait, or whose
-	// context ended first.
+	// ErrFull reports a put on a full Queue that could not wait (PutNowait),
+	// or whose context ended first: that error is also the context's.
 	ErrFull = errors.New("mp: queue full")
 
-	// ErrEmpty reports a get on an empty Queue that could not wait, or
-	// whose context ended first.
+	// ErrEmpty reports a get on an empty Queue that could not wait
+	// (GetNowait), or whose context ended first: that error is also the
+	// context's.
 	ErrEmpty = errors.New("mp: queue empty")
 
 	// ErrClosed reports the use of a Queue or Conn that this process closed,
@@ -70,3 +78,40 @@ func (e *TaskError) Error() string { return "mp: task " + e.Task + ": " + e.Mess
 
 // Is makes errors.Is(err, ErrTaskError) hold.
 func (e *TaskError) Is(target error) bool { return target == ErrTaskError }
+
+// waitEnded is the error of a wait that ended because ctx did: ctx.Err(),
+// or context.DeadlineExceeded when the deadline has passed but ctx has not
+// noticed yet (a wait never ends before the deadline, and the context's
+// timer may fire a little after it).
+func waitEnded(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return context.DeadlineExceeded
+}
+
+// waitResult is the error of a wait that reports ok: nil, or waitEnded.
+func waitResult(ctx context.Context, ok bool) error {
+	if ok {
+		return nil
+	}
+	return waitEnded(ctx)
+}
+
+// timedOut is the error of a wait that ended because ctx did, where CPython
+// raises an error of its own on timeout (queue.Empty, queue.Full,
+// BrokenBarrierError): errors.Is holds for both kind and the context's
+// error. The calls that never wait (GetNowait, PutNowait) pass canceled
+// and get kind alone, as CPython's get_nowait raises Empty, not a timeout.
+func timedOut(ctx context.Context, kind error) error {
+	if ctx == canceled {
+		return kind
+	}
+	return &waitError{kind, waitEnded(ctx)}
+}
+
+// A waitError is kind, then the context's error that caused it.
+type waitError struct{ kind, ctx error }
+
+func (e *waitError) Error() string   { return e.kind.Error() + ": " + e.ctx.Error() }
+func (e *waitError) Unwrap() []error { return []error{e.kind, e.ctx} }

@@ -2,6 +2,7 @@ package mp_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -69,4 +70,20 @@ func ExampleManager() {
 	n, _ := d.Get("child")
 	fmt.Println(n)
 	// Output: 1
+}
+
+// Every call that can wait takes a context: its deadline is CPython's
+// timeout, and a wait it ends wraps its error.
+func ExampleQueue_Get() {
+	q, err := mp.NewQueue(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer q.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	var v int
+	err = q.Get(ctx, &v) // nothing comes
+	fmt.Println(errors.Is(err, context.DeadlineExceeded), errors.Is(err, mp.ErrEmpty))
+	// Output: true true
 }

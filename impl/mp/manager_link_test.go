@@ -71,7 +71,7 @@ func TestManagerKilledServer(t *testing.T) {
 		t.Fatal("a new lock could not be acquired")
 	}
 	blocked := make(chan error, 1)
-	go func() { _, err := lock.AcquireContext(context.Background()); blocked <- err }()
+	go func() { blocked <- lock.Acquire(context.Background()) }()
 	time.Sleep(50 * time.Millisecond) // most often, the acquire is waiting by now
 	m.Process().Kill()
 	select {

@@ -337,20 +337,28 @@ func (v *ValueProxy) Get() (any, error) { return v.call(opValueGet) }
 // Set sets the value.
 func (v *ValueProxy) Set(value any) error { return v.exec(opValueSet, value) }
 
-// AcquireContext takes the lock, waiting until ctx's deadline at most; it
-// returns false, with no error, when the deadline comes first. A context
-// without a deadline waits until the lock is free (or ctx is canceled: the
-// request is then abandoned with its connection). ErrClosed once the manager
+// Acquire takes the lock, waiting until it is free or ctx ends: then it
+// fails with ctx's error. The server waits until ctx's deadline, if any,
+// and this process for ctx: a request that ctx ends first is abandoned
+// with its connection (a lock it acquires after all is released). A ctx
+// already done makes it only try. It fails with ErrClosed once the manager
 // is shut down.
-func (l *LockProxy) AcquireContext(ctx context.Context) (bool, error) {
+func (l *LockProxy) Acquire(ctx context.Context) error {
+	if ctx.Done() == nil || ctx.Err() != nil {
+		timeout := int64(-1)
+		if ctx.Err() != nil {
+			timeout = 0
+		}
+		v, err := l.call(opAcquire, rawInt(timeout))
+		if err != nil {
+			return err
+		}
+		ok, _ := v.(bool)
+		return waitResult(ctx, ok)
+	}
 	timeout := int64(-1)
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = max(int64(time.Until(dl)), 0)
-	}
-	if ctx.Done() == nil || timeout >= 0 {
-		v, err := l.call(opAcquire, rawInt(timeout))
-		ok, _ := v.(bool)
-		return ok, err
 	}
 	type result struct {
 		ok  bool
@@ -364,7 +372,10 @@ func (l *LockProxy) AcquireContext(ctx context.Context) (bool, error) {
 	}()
 	select {
 	case r := <-done:
-		return r.ok, r.err
+		if r.err != nil {
+			return r.err
+		}
+		return waitResult(ctx, r.ok)
 	case <-ctx.Done():
 		go func() {
 			// Acquired after all: give it back, as nobody holds it.
@@ -372,15 +383,8 @@ func (l *LockProxy) AcquireContext(ctx context.Context) (bool, error) {
 				l.Release()
 			}
 		}()
-		return false, nil
+		return ctx.Err()
 	}
-}
-
-// Acquire is AcquireContext without its error (false when the manager is
-// shut down), so that a LockProxy is a lock like the others.
-func (l *LockProxy) Acquire(ctx context.Context) bool {
-	ok, _ := l.AcquireContext(ctx)
-	return ok
 }
 
 // TryAcquire takes the lock if it is free.

@@ -306,8 +306,25 @@ func TestManagerLockMakesIncrementsExact(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if ok, err := lock.AcquireContext(ctx); ok || err != nil {
-		t.Errorf("a timed acquire of a held lock: %v, %v", ok, err)
+	if err := lock.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a timed acquire of a held lock: %v", err)
+	}
+	// A done context only tries; a cancellation ends a wait.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := lock.Acquire(done); !errors.Is(err, context.Canceled) {
+		t.Errorf("an acquire of a held lock under a done context: %v", err)
+	}
+	if err := lock.Release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := lock.Acquire(done); err != nil {
+		t.Errorf("an acquire of a free lock under a done context: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), time.Minute)
+	time.AfterFunc(20*time.Millisecond, cancel)
+	if err := lock.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("a canceled acquire of a held lock: %v", err)
 	}
 }
 
@@ -352,7 +369,7 @@ func TestManagerShutdownClosesEveryProxy(t *testing.T) {
 	}
 	// A goroutine blocked in an acquire must be released by Shutdown too.
 	blocked := make(chan error, 1)
-	go func() { _, err := lock.AcquireContext(context.Background()); blocked <- err }()
+	go func() { blocked <- lock.Acquire(context.Background()) }()
 	if err := m.Shutdown(); err != nil {
 		t.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func gatedRun(x int) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if !poolGate.Wait(ctx) {
+	if poolGate.Wait(ctx) != nil {
 		return -1, nil
 	}
 	return x, nil

@@ -188,8 +188,8 @@ func (p *Process) Pid() int {
 }
 
 // Join waits for the child to exit. If ctx ends first it returns ctx.Err()
-// and the child keeps running. Joining a process that was never started fails
-// with ErrNotAllowed.
+// and the child keeps running; a ctx already done makes it only look.
+// Joining a process that was never started fails with ErrNotAllowed.
 func (p *Process) Join(ctx context.Context) error {
 	_, done := p.started()
 	if done == nil {

@@ -119,7 +119,8 @@ var canceled = func() context.Context {
 var queueHook func(point string)
 
 // PutBytes puts the message b, waiting while the queue is full until ctx
-// ends: then it fails with ErrFull.
+// ends: then it fails with ErrFull and ctx's error. A ctx already done
+// makes it only try.
 func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 	if !q.enter() {
 		return fmt.Errorf("%w: put on a closed queue", ErrClosed)
@@ -134,16 +135,16 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 	need := min(headerSize+pad(size), ringSize)
 	for {
 		if !q.room(need) && !q.waitRoom(ctx, need) {
-			return ErrFull
+			return timedOut(ctx, ErrFull)
 		}
 		if !s.putLock.acquire(ctx, q.info, &q.putSeen, func() { q.repairPut(ctx) }) {
-			return ErrFull
+			return timedOut(ctx, ErrFull)
 		}
 		if s.putStream.active.Load() != 0 && !q.repairPut(ctx) {
 			// A repair that needs room nobody makes (no getter) waits
 			// no longer than ctx; whoever takes the lock next goes on.
 			s.putLock.release()
-			return ErrFull
+			return timedOut(ctx, ErrFull)
 		}
 		if q.room(need) {
 			break
@@ -179,7 +180,8 @@ func (q *Queue) PutBytes(ctx context.Context, b []byte) error {
 }
 
 // GetBytes gets a message, waiting while the queue is empty until ctx ends:
-// then it fails with ErrEmpty.
+// then it fails with ErrEmpty and ctx's error. A ctx already done makes it
+// only try.
 func (q *Queue) GetBytes(ctx context.Context) ([]byte, error) {
 	return q.get(ctx, nil, true)
 }
@@ -201,10 +203,10 @@ func (q *Queue) get(ctx context.Context, buf []byte, alloc bool) ([]byte, error)
 		// As PutBytes, wait for a message without the get lock.
 		for {
 			if !q.ready() && !q.waitData(ctx) {
-				return nil, ErrEmpty
+				return nil, timedOut(ctx, ErrEmpty)
 			}
 			if !s.getLock.acquire(ctx, q.info, &q.getSeen, q.repairGet) {
-				return nil, ErrEmpty
+				return nil, timedOut(ctx, ErrEmpty)
 			}
 			if q.ready() {
 				break

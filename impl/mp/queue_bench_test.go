@@ -123,14 +123,14 @@ func BenchmarkPipeRoundTrip(b *testing.B) {
 	c.Close()
 	msg := []byte("ping")
 	// One warm-up round trip: the child is running.
-	a.SendBytes(msg)
-	a.RecvBytes()
+	a.SendBytes(context.Background(), msg)
+	a.RecvBytes(context.Background())
 	b.ResetTimer()
 	for range b.N {
-		if err := a.SendBytes(msg); err != nil {
+		if err := a.SendBytes(context.Background(), msg); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.RecvBytes(); err != nil {
+		if _, err := a.RecvBytes(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -151,7 +151,7 @@ func BenchmarkPipeStream(b *testing.B) {
 	b.SetBytes(int64(len(msg)))
 	b.ResetTimer()
 	for range b.N {
-		if err := w.SendBytes(msg); err != nil {
+		if err := w.SendBytes(context.Background(), msg); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -162,7 +162,7 @@ func BenchmarkPipeStream(b *testing.B) {
 // sinkConn receives until EOF.
 var sinkConn = mp.Register("pipe.sink", func(a pipeArg) error {
 	for {
-		if _, err := a.C.RecvBytes(); err != nil {
+		if _, err := a.C.RecvBytes(context.Background()); err != nil {
 			return nil
 		}
 	}

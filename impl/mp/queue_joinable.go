@@ -44,17 +44,18 @@ func (q *JoinableQueue) TaskDone() error {
 	}
 }
 
-// Join waits until every message put has had its TaskDone, or ctx ends: it
-// reports whether they had (false on a closed handle).
-func (q *JoinableQueue) Join(ctx context.Context) bool {
+// Join waits until every message put has had its TaskDone, or ctx ends:
+// then it fails with ctx's error (and with ErrClosed on a closed handle). A
+// ctx already done makes it only look.
+func (q *JoinableQueue) Join(ctx context.Context) error {
 	if !q.enter() {
-		return false
+		return fmt.Errorf("%w: join on a closed queue", ErrClosed)
 	}
 	defer q.leave()
 	s := q.s
 	done := func() bool { return uint32(s.unfinished.Load()) == 0 }
 	if done() {
-		return true
+		return nil
 	}
 	w := newWaiter(ctx, &s.joined.seq)
 	defer w.stop()
@@ -62,10 +63,10 @@ func (q *JoinableQueue) Join(ctx context.Context) bool {
 	// slices, and repair it if no put does. (A message longer than the ring
 	// is left to the getter that streams it in, which repairs it without
 	// waiting for room.)
-	return s.joined.wait(&w, done, every(ownerCheck, func() {
+	return waitResult(ctx, s.joined.wait(&w, done, every(ownerCheck, func() {
 		if s.unfinished.Load()&pendingTask != 0 && s.putStream.active.Load() == 0 && s.putLock.takeOverDead(q.info) {
 			q.repairPut(context.Background())
 			s.putLock.release()
 		}
-	}), ownerCheck)
+	}), ownerCheck))
 }

@@ -188,7 +188,7 @@ func robustJoin(t *testing.T, ctx context.Context, p *Process) {
 // killFrozen waits until the victim has frozen at its hook, waits for
 // others to wait for what it holds, and kills it.
 func killFrozen(ctx context.Context, victim *Process, frozen *Event) error {
-	if !frozen.Wait(ctx) {
+	if frozen.Wait(ctx) != nil {
 		return errors.New("the victim never reached its hook")
 	}
 	time.Sleep(3 * ownerCheck) // the holder is alive: no one takes its lock
@@ -292,7 +292,7 @@ func TestQueueKilledPutter(t *testing.T) {
 			if n := q.Qsize(); n != 0 {
 				t.Fatalf("qsize %d, want 0", n)
 			}
-			if a.J != nil && !a.J.Join(ctx) {
+			if a.J != nil && a.J.Join(ctx) != nil {
 				t.Fatal("join did not return: a task of the killed put is left")
 			}
 			// The queue works on.
@@ -328,7 +328,7 @@ func TestQueueKilledGetter(t *testing.T) {
 			v := a
 			v.Frozen, v.Hook, v.HookAt = frozen, c.hook, 20
 			victim := robustStart(t, v, true)
-			if !frozen.Wait(ctx) {
+			if frozen.Wait(ctx) != nil {
 				t.Fatal("the victim never reached its hook")
 			}
 			var cs []*Process
@@ -492,7 +492,7 @@ func killBothInStream(t *testing.T, ctx context.Context, q *Queue, size int) {
 	putFrozen, getFrozen := robustEvent(t), robustEvent(t)
 	putter := robustStart(t, robustArg{Q: q, Frozen: putFrozen, Hook: "put.stream", HookAt: 1,
 		From: 1 << 40, N: 1, Sizes: []int{size}}, false)
-	if !putFrozen.Wait(ctx) {
+	if putFrozen.Wait(ctx) != nil {
 		t.Fatal("the putter never reached its hook")
 	}
 	getter := robustStart(t, robustArg{Q: q, Reply: reply, Frozen: getFrozen, Hook: "get.stream", HookAt: 1}, true)
@@ -746,7 +746,7 @@ func TestJoinableQueueKilledPutterJoin(t *testing.T) {
 		}
 	}
 	got.exactlyOnce(t, 0, 2)
-	if !j.Join(ctx) {
+	if j.Join(ctx) != nil {
 		t.Fatal("join did not return: the killed put's task is left")
 	}
 	if err := j.TaskDone(); !errors.Is(err, ErrValue) {

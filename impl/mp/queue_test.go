@@ -247,7 +247,7 @@ func TestJoinableQueue(t *testing.T) {
 		q.PutBytes(ctx, item(k, 8))
 	}
 	p := start(t, mp.New(consumer, queueArg{J: q, N: 20}))
-	if !q.Join(ctx) {
+	if q.Join(ctx) != nil {
 		t.Fatal("join failed")
 	}
 	// Every task_done is done: the consumer has nothing left to do.
@@ -261,8 +261,8 @@ func TestJoinableQueue(t *testing.T) {
 	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	q.PutBytes(ctx, item(0, 8))
-	if q.Join(short) {
-		t.Fatal("join returned true with a task not done")
+	if err := q.Join(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("join with a task not done: %v", err)
 	}
 }
 

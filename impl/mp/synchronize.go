@@ -365,10 +365,21 @@ func NewLock() (*Lock, error) {
 	return &Lock{seg, at[mutexState](seg)}, nil
 }
 
-// Acquire acquires the lock, waiting until it is free or ctx ends. It
-// reports whether it acquired it: false when ctx ended first, never before
-// ctx's deadline.
-func (l *Lock) Acquire(ctx context.Context) bool { return l.s.acquire(ctx) }
+// Acquire acquires the lock, waiting until it is free or ctx ends: then it
+// fails with ctx's error, never before ctx's deadline. A ctx already done
+// makes it only try, as CPython's acquire(block=False).
+func (l *Lock) Acquire(ctx context.Context) error {
+	if l.s.tryAcquire() {
+		return nil
+	}
+	return l.acquireSlow(ctx)
+}
+
+// acquireSlow is Acquire's wait, out of line so that the one
+// compare-and-swap of an uncontended Acquire is inlined into its caller.
+func (l *Lock) acquireSlow(ctx context.Context) error {
+	return waitResult(ctx, l.s.acquireSlow(ctx))
+}
 
 // TryAcquire acquires the lock if it is free, without waiting.
 func (l *Lock) TryAcquire() bool { return l.s.tryAcquire() }
@@ -415,9 +426,10 @@ func NewRLock() (*RLock, error) {
 }
 
 // Acquire acquires the lock, at once if the calling goroutine holds it
-// already, else waiting until it is free or ctx ends. It reports whether it
-// acquired it: false when ctx ended first, never before ctx's deadline.
-func (r *RLock) Acquire(ctx context.Context) bool { return r.s.acquire(ctx) }
+// already, else waiting until it is free or ctx ends: then it fails with
+// ctx's error, never before ctx's deadline. A ctx already done makes it
+// only try.
+func (r *RLock) Acquire(ctx context.Context) error { return waitResult(ctx, r.s.acquire(ctx)) }
 
 // TryAcquire acquires the lock if it is free or held by the calling
 // goroutine, without waiting.
@@ -472,10 +484,20 @@ func newSemaphore(value, max int) (*Semaphore, error) {
 	return &Semaphore{seg, s}, nil
 }
 
-// Acquire decrements the value, waiting until it is positive or ctx ends. It
-// reports whether it did: false when ctx ended first, never before ctx's
-// deadline.
-func (s *Semaphore) Acquire(ctx context.Context) bool { return s.s.acquire(ctx) }
+// Acquire decrements the value, waiting until it is positive or ctx ends:
+// then it fails with ctx's error, never before ctx's deadline. A ctx already
+// done makes it only try.
+func (s *Semaphore) Acquire(ctx context.Context) error {
+	if s.s.tryAcquire() {
+		return nil
+	}
+	return s.acquireSlow(ctx)
+}
+
+// acquireSlow is Acquire's wait, out of line as Lock's.
+func (s *Semaphore) acquireSlow(ctx context.Context) error {
+	return waitResult(ctx, s.s.acquireSlow(ctx))
+}
 
 // TryAcquire decrements the value if it is positive, without waiting.
 func (s *Semaphore) TryAcquire() bool { return s.s.tryAcquire() }
@@ -527,11 +549,20 @@ func (e *Event) IsSet() bool { return e.s.isSet() }
 
 func (e *eventState) isSet() bool { return e.word.Load()&1 != 0 }
 
-// Wait waits until the flag is set or ctx ends. It reports whether the flag
+// Wait waits until the flag is set or ctx ends. It returns nil if the flag
 // was set, before the call or while it waited (even if it was cleared again
-// before the waiter woke, as threading.Event.wait); false when ctx ended
-// first, never before ctx's deadline.
-func (e *Event) Wait(ctx context.Context) bool { return e.s.wait(ctx) }
+// before the waiter woke, as threading.Event.wait), and ctx's error if ctx
+// ended first, never before ctx's deadline. A ctx already done makes it only
+// look.
+func (e *Event) Wait(ctx context.Context) error {
+	if e.s.isSet() {
+		return nil
+	}
+	return e.waitSlow(ctx)
+}
+
+// waitSlow is Wait's wait, out of line as Lock's.
+func (e *Event) waitSlow(ctx context.Context) error { return waitResult(ctx, e.s.wait(ctx)) }
 
 // Close unmaps the Event in this process.
 func (e *Event) Close() error { return closeHandle(&e.seg, &e.s) }
@@ -546,7 +577,7 @@ func (e *Event) UnmarshalJSON(data []byte) error {
 
 // A Locker is a lock that a Condition waits with: a *Lock or an *RLock.
 type Locker interface {
-	Acquire(ctx context.Context) bool
+	Acquire(ctx context.Context) error
 	TryAcquire() bool
 	Release() error
 	Close() error
@@ -598,8 +629,8 @@ func NewCondition(lock Locker) (*Condition, error) {
 // Locker returns the Condition's lock.
 func (c *Condition) Locker() Locker { return c.lock }
 
-// Acquire acquires the Condition's lock.
-func (c *Condition) Acquire(ctx context.Context) bool { return c.lock.Acquire(ctx) }
+// Acquire acquires the Condition's lock, as the lock's Acquire does.
+func (c *Condition) Acquire(ctx context.Context) error { return c.lock.Acquire(ctx) }
 
 // TryAcquire acquires the Condition's lock if it is free, without waiting.
 func (c *Condition) TryAcquire() bool { return c.lock.TryAcquire() }
@@ -609,16 +640,26 @@ func (c *Condition) Release() error { return c.lock.Release() }
 
 // Wait releases the lock (however many times an RLock is held), waits until
 // a Notify wakes it or ctx ends, and acquires the lock again before it
-// returns. It reports whether a Notify woke it: false when ctx ended first,
-// never before ctx's deadline.
-func (c *Condition) Wait(ctx context.Context) (bool, error) {
-	return c.s.wait(ctx, c.lock.core())
+// returns. It returns nil when a Notify woke it, and ctx's error when ctx
+// ended first, never before ctx's deadline; a ctx already done makes it
+// release and reacquire the lock without waiting.
+func (c *Condition) Wait(ctx context.Context) error {
+	ok, err := c.s.wait(ctx, c.lock.core())
+	if err != nil {
+		return err
+	}
+	return waitResult(ctx, ok)
 }
 
 // WaitFor waits until pred, called with the lock held, returns true, or ctx
-// ends. It returns pred's last result.
-func (c *Condition) WaitFor(ctx context.Context, pred func() bool) (bool, error) {
-	return c.s.waitFor(ctx, c.lock.core(), pred)
+// ends. It returns nil when pred's last result was true, and ctx's error
+// otherwise; a ctx already done makes it call pred once.
+func (c *Condition) WaitFor(ctx context.Context, pred func() bool) error {
+	ok, err := c.s.waitFor(ctx, c.lock.core(), pred)
+	if err != nil {
+		return err
+	}
+	return waitResult(ctx, ok)
 }
 
 // Notify wakes n of the processes waiting on the Condition (all of them if
@@ -761,7 +802,10 @@ func (b *Barrier) SetAction(action func() error) {
 // and Parties()-1 for the last, which runs the action. It fails with
 // ErrBroken when the barrier is or becomes broken, or when ctx (or the
 // barrier's timeout, if ctx has no deadline) ends first: this breaks the
-// barrier for every party.
+// barrier for every party, and that error is also ctx's (or
+// context.DeadlineExceeded for the barrier's timeout). A ctx already done
+// makes it wait for nobody: it breaks the barrier unless it is the last
+// party.
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	s := b.s
 	if _, ok := ctx.Deadline(); !ok {
@@ -799,7 +843,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	ok, _ := s.cond.waitFor(ctx, &s.lock, func() bool { return s.state.Load() != barrierFilling })
 	if !ok {
 		b.breakLocked()
-		return 0, errBroken
+		return 0, timedOut(ctx, errBroken)
 	}
 	if s.state.Load() < 0 {
 		return 0, errBroken

@@ -13,7 +13,7 @@ import (
 
 // An acquirer is a Lock or a Semaphore.
 type acquirer interface {
-	Acquire(ctx context.Context) bool
+	Acquire(ctx context.Context) error
 	Release() error
 }
 

@@ -15,13 +15,12 @@ type condArg struct {
 
 // condWaiter waits on the condition once, and says when it woke.
 var condWaiter = Register("sync.condWaiter", func(a condArg) error {
-	if !a.C.Acquire(context.Background()) {
+	if a.C.Acquire(context.Background()) != nil {
 		return errors.New("acquire failed")
 	}
 	a.Ready.Release()
-	ok, err := a.C.Wait(context.Background())
-	if err != nil || !ok {
-		return fmt.Errorf("wait: %v %v", ok, err)
+	if err := a.C.Wait(context.Background()); err != nil {
+		return fmt.Errorf("wait: %v", err)
 	}
 	a.Woke.Release()
 	return a.C.Release()

@@ -48,10 +48,11 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Fields(string(data))
 }
 
-// ctxTimeout returns a context that ends after d (and frees its timer then).
+// ctxTimeout returns a context that ends after d, with
+// context.DeadlineExceeded (a cancel at d would race with the deadline).
 func ctxTimeout(d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
-	time.AfterFunc(d, cancel)
+	context.AfterFunc(ctx, cancel)
 	return ctx
 }
 
@@ -67,7 +68,7 @@ type counterArg struct {
 var countUnderLock = mp.Register("sync.countUnderLock", func(a counterArg) error {
 	me := strconv.Itoa(os.Getpid())
 	for range a.Times {
-		if !a.L.Acquire(context.Background()) {
+		if a.L.Acquire(context.Background()) != nil {
 			return errors.New("acquire failed")
 		}
 		if err := appendLine(a.Log, me+"+"); err != nil {
@@ -155,12 +156,15 @@ var onLock = mp.Register("sync.onLock", func(a lockOp) error {
 		}
 	case "timeout":
 		t0 := monotonic()
-		ok := a.L.Acquire(ctxTimeout(50 * time.Millisecond))
-		return writeJSON(a.Path, []any{ok, t0, monotonic()})
+		err := a.L.Acquire(ctxTimeout(50 * time.Millisecond))
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return writeJSON(a.Path, []any{err == nil, t0, monotonic()})
 	case "block":
 		t0 := monotonic()
-		ok := a.L.Acquire(context.Background())
-		return writeJSON(a.Path, []any{ok, t0, monotonic()})
+		err := a.L.Acquire(context.Background())
+		return writeJSON(a.Path, []any{err == nil, t0, monotonic()})
 	}
 	return nil
 })
@@ -174,7 +178,7 @@ func TestLockHasNoOwner(t *testing.T) {
 	if err := l.Release(); !errors.Is(err, mp.ErrValue) {
 		t.Errorf("releasing an unlocked lock: %v, want ErrValue", err)
 	}
-	if !l.Acquire(context.Background()) {
+	if l.Acquire(context.Background()) != nil {
 		t.Fatal("acquire failed")
 	}
 	if code := join(t, start(t, mp.New(onLock, lockOp{L: l, Op: "try"}))); code != 0 {
@@ -213,16 +217,16 @@ func TestLockAcquireTimeout(t *testing.T) {
 	// In-process, with a canceled context: false, and at once.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if l.Acquire(ctx) {
-		t.Error("acquire with a canceled context returned true")
+	if err := l.Acquire(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("acquire with a canceled context: %v", err)
 	}
 	// A cancellation wakes a waiter.
 	ctx, cancel = context.WithCancel(context.Background())
-	done := make(chan bool)
+	done := make(chan error)
 	go func() { done <- l.Acquire(ctx) }()
 	cancel()
-	if <-done {
-		t.Error("a canceled acquire returned true")
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("a canceled acquire: %v", err)
 	}
 }
 
@@ -266,7 +270,7 @@ var onRLock = mp.Register("sync.onRLock", func(a rlockOp) error {
 			return errors.New("acquired an rlock held by another process")
 		}
 	case "acquire":
-		if !a.R.Acquire(context.Background()) || !a.R.Acquire(context.Background()) {
+		if a.R.Acquire(context.Background()) != nil || a.R.Acquire(context.Background()) != nil {
 			return errors.New("acquire failed")
 		}
 		a.R.Release()
@@ -285,7 +289,7 @@ func TestRLock(t *testing.T) {
 		t.Errorf("releasing an unheld rlock: %v, want ErrNotAllowed", err)
 	}
 	for range 3 {
-		if !r.Acquire(context.Background()) {
+		if r.Acquire(context.Background()) != nil {
 			t.Fatal("recursive acquire failed")
 		}
 	}
@@ -338,7 +342,7 @@ type semArg struct {
 // holdSemaphore logs "+" and "-" around holding the semaphore, five times.
 var holdSemaphore = mp.Register("sync.holdSemaphore", func(a semArg) error {
 	for range 5 {
-		if !a.S.Acquire(context.Background()) {
+		if a.S.Acquire(context.Background()) != nil {
 			return errors.New("acquire failed")
 		}
 		appendLine(a.Log, "+")
@@ -390,7 +394,7 @@ func TestSemaphoreValues(t *testing.T) {
 	}
 	s, _ := mp.NewSemaphore(0)
 	defer s.Close()
-	if s.TryAcquire() || s.Acquire(ctxTimeout(time.Millisecond)) {
+	if s.TryAcquire() || !errors.Is(s.Acquire(ctxTimeout(time.Millisecond)), context.DeadlineExceeded) {
 		t.Error("acquired a semaphore of value 0")
 	}
 	s.Release()
@@ -419,13 +423,16 @@ type eventArg struct {
 }
 
 var waitEvent = mp.Register("sync.waitEvent", func(a eventArg) error {
+	t0 := monotonic() // before the deadline is set, which the wait may not end before
 	ctx := context.Background()
 	if a.Timeout > 0 {
 		ctx = ctxTimeout(a.Timeout)
 	}
-	t0 := monotonic()
-	ok := a.E.Wait(ctx)
-	return writeJSON(a.Path, []any{ok, t0, monotonic()})
+	err := a.E.Wait(ctx)
+	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return writeJSON(a.Path, []any{err == nil, t0, monotonic()})
 })
 
 func TestEvent(t *testing.T) {
@@ -464,24 +471,24 @@ func TestEvent(t *testing.T) {
 		}
 	}
 	e.Clear()
-	if e.IsSet() || e.Wait(ctxTimeout(time.Millisecond)) {
+	if e.IsSet() || !errors.Is(e.Wait(ctxTimeout(time.Millisecond)), context.DeadlineExceeded) {
 		t.Error("set after Clear")
 	}
 	// A waiter learns of a set even if a clear follows at once.
-	done := make(chan bool)
+	done := make(chan error)
 	go func() { done <- e.Wait(context.Background()) }()
 	time.Sleep(10 * time.Millisecond)
 	e.Set()
 	e.Clear()
-	if !<-done {
-		t.Error("a waiter missed a set followed by a clear")
+	if err := <-done; err != nil {
+		t.Errorf("a waiter missed a set followed by a clear: %v", err)
 	}
 }
 
 func TestConditionNeedsLock(t *testing.T) {
 	c, _ := mp.NewCondition(nil)
 	defer c.Close()
-	if _, err := c.Wait(context.Background()); !errors.Is(err, mp.ErrNotAllowed) {
+	if err := c.Wait(context.Background()); !errors.Is(err, mp.ErrNotAllowed) {
 		t.Errorf("wait without the lock: %v", err)
 	}
 	if err := c.Notify(1); !errors.Is(err, mp.ErrNotAllowed) {
@@ -490,9 +497,9 @@ func TestConditionNeedsLock(t *testing.T) {
 	c.Acquire(context.Background())
 	c.Acquire(context.Background()) // an RLock: twice
 	t0 := time.Now()
-	ok, err := c.Wait(ctxTimeout(20 * time.Millisecond))
-	if ok || err != nil || time.Since(t0) < 20*time.Millisecond {
-		t.Errorf("timed wait: %v %v after %v", ok, err, time.Since(t0))
+	err := c.Wait(ctxTimeout(20 * time.Millisecond))
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) < 20*time.Millisecond {
+		t.Errorf("timed wait: %v after %v", err, time.Since(t0))
 	}
 	// Wait gave the lock back held twice.
 	c.Release()
@@ -501,9 +508,9 @@ func TestConditionNeedsLock(t *testing.T) {
 	}
 	calls := 0
 	c.Acquire(context.Background())
-	ok, err = c.WaitFor(ctxTimeout(20*time.Millisecond), func() bool { calls++; return false })
-	if ok || err != nil || calls < 2 {
-		t.Errorf("WaitFor: %v %v after %d calls", ok, err, calls)
+	err = c.WaitFor(ctxTimeout(20*time.Millisecond), func() bool { calls++; return false })
+	if !errors.Is(err, context.DeadlineExceeded) || calls < 2 {
+		t.Errorf("WaitFor: %v after %d calls", err, calls)
 	}
 	c.Release()
 }

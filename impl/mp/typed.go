@@ -22,13 +22,14 @@ func NewQueueOf[T any](maxsize int) (QueueOf[T], error) {
 	return QueueOf[T]{q, codecFor[T]()}, err
 }
 
-// Put puts v, waiting while the queue is full until ctx ends (ErrFull).
+// Put puts v, waiting while the queue is full until ctx ends (ErrFull and
+// ctx's error), as Queue.PutBytes.
 func (q QueueOf[T]) Put(ctx context.Context, v T) error {
 	return q.Queue.PutBytes(ctx, q.c.enc(nil, &v))
 }
 
 // Get gets a value, waiting while the queue is empty until ctx ends
-// (ErrEmpty).
+// (ErrEmpty and ctx's error), as Queue.GetBytes.
 func (q QueueOf[T]) Get(ctx context.Context) (T, error) {
 	var v T
 	b, err := q.Queue.GetBytes(ctx)
@@ -67,13 +68,16 @@ func PipeOf[T any](duplex bool) (ConnOf[T], ConnOf[T], error) {
 	return ConnOf[T]{a, c}, ConnOf[T]{b, c}, err
 }
 
-// Send sends v as one message.
-func (c ConnOf[T]) Send(v T) error { return c.Conn.SendBytes(c.c.enc(nil, &v)) }
+// Send sends v as one message, as Conn.SendBytes.
+func (c ConnOf[T]) Send(ctx context.Context, v T) error {
+	return c.Conn.SendBytes(ctx, c.c.enc(nil, &v))
+}
 
-// Recv receives one value; ErrEOF once the other end is closed and drained.
-func (c ConnOf[T]) Recv() (T, error) {
+// Recv receives one value, as Conn.RecvBytes; ErrEOF once the other end is
+// closed and drained.
+func (c ConnOf[T]) Recv(ctx context.Context) (T, error) {
 	var v T
-	b, err := c.Conn.RecvBytes()
+	b, err := c.Conn.RecvBytes(ctx)
 	if err != nil {
 		return v, err
 	}

@@ -36,11 +36,11 @@ var typedEcho = mp.Register("test.typedEcho", func(a typedArgs) error {
 	if err := a.Points.Put(ctx, point{p.Y, p.X}); err != nil {
 		return err
 	}
-	s, err := a.Conn.Recv()
+	s, err := a.Conn.Recv(ctx)
 	if err != nil {
 		return err
 	}
-	return a.Conn.Send(s + "!")
+	return a.Conn.Send(ctx, s+"!")
 })
 
 func TestTypedQueueAndPipe(t *testing.T) {
@@ -71,8 +71,8 @@ func TestTypedQueueAndPipe(t *testing.T) {
 		}
 	}
 	points.Put(ctx, point{1, 2})
-	here.Send("你好")
-	if got, err := here.Recv(); err != nil || got != "你好!" {
+	here.Send(ctx, "你好")
+	if got, err := here.Recv(ctx); err != nil || got != "你好!" {
 		t.Errorf("pipe: %q, %v", got, err)
 	}
 	if got, err := points.Get(ctx); err != nil || got != (point{2, 1}) {
