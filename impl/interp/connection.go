@@ -15,7 +15,8 @@ func connectionOps() map[string]Op {
 	ends := []string{"pipe_end"}
 	timeout := Field{Number, false}
 	value := Field{Value, true}
-	many, collect := sendManyFields, recvManyFields
+	collect := recvManyFields
+	many := map[string]Field{"n": {Int, true}, "size": {Int, false}} // no start: a pipe's items count from 0
 
 	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return nil, c.On.Conn.SendBytes(context.Background(), encodeMessage(c.In["value"]))
@@ -58,7 +59,7 @@ func connectionOps() map[string]Op {
 		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Conn.RecvBytesInto(context.Background(), buf) })
 	}}
 	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
-	Ops["roundtrip_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}, "size": {Int, false}, "start": {Int, false}}),
+	Ops["roundtrip_many"] = Op{Fields: on(many),
 		Blocks: true, On: ends, Run: roundtripMany}
 	return Ops
 }
