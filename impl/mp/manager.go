@@ -43,7 +43,7 @@ import (
 // the server has exited, so requests in flight meet the end of their
 // connection and new connections are refused.
 type Manager struct {
-	c    *mclient
+	c    *managerClient
 	proc *Process // the server, when this process started it
 	conn *os.File // the server's end of the connector, until Start returned
 }
@@ -267,7 +267,7 @@ func NewManager(opts ...ManagerOption) (*Manager, error) {
 		p.Join(context.Background())
 		return nil, fmt.Errorf("mp: NewManager: %w", err)
 	}
-	cl := &mclient{token: token, connector: client, network: cfg.network, address: ready.Address,
+	cl := &managerClient{token: token, connector: client, network: cfg.network, address: ready.Address,
 		authkey: cfg.authkey, maxFrame: cfg.maxFrame}
 	return &Manager{c: cl, proc: p}, nil
 }
@@ -278,7 +278,7 @@ func NewManager(opts ...ManagerOption) (*Manager, error) {
 // are passed to, connect the same way. Close releases its connections.
 func ConnectManager(network, address string, authkey []byte, opts ...ManagerOption) (*Manager, error) {
 	cfg := newConfig(opts)
-	cl := &mclient{network: network, address: address, authkey: authkey, maxFrame: cfg.maxFrame,
+	cl := &managerClient{network: network, address: address, authkey: authkey, maxFrame: cfg.maxFrame,
 		skipAuth: cfg.skipAuth, remote: true}
 	var tok string
 	if err := cl.do(opToken, 0, nil, func(d *decoder) error {
@@ -296,10 +296,10 @@ func ConnectManager(network, address string, authkey []byte, opts ...ManagerOpti
 // decodes.
 var remotes struct {
 	sync.Mutex
-	byKey map[string]*mclient
+	byKey map[string]*managerClient
 }
 
-func registerRemote(cl *mclient) *mclient {
+func registerRemote(cl *managerClient) *managerClient {
 	remotes.Lock()
 	defer remotes.Unlock()
 	key := cl.network + " " + cl.address + " " + string(cl.authkey)
@@ -308,7 +308,7 @@ func registerRemote(cl *mclient) *mclient {
 		return old
 	}
 	if remotes.byKey == nil {
-		remotes.byKey = map[string]*mclient{}
+		remotes.byKey = map[string]*managerClient{}
 	}
 	remotes.byKey[key] = cl
 	return cl
@@ -381,9 +381,9 @@ func (m *Manager) UnmarshalJSON(data []byte) error {
 	return err
 }
 
-// An mclient is a process's way to one manager's server: a pool of
+// An managerClient is a process's way to one manager's server: a pool of
 // connections, so that goroutines do not wait for one another's requests.
-type mclient struct {
+type managerClient struct {
 	token     string
 	connector *os.File // local: the connector's client end
 	network   string   // remote, or the served address of a local manager
@@ -400,13 +400,13 @@ type mclient struct {
 
 var errManagerClosed = fmt.Errorf("%w: the manager is shut down", ErrClosed)
 
-func (cl *mclient) isClosed() bool {
+func (cl *managerClient) isClosed() bool {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	return cl.closed
 }
 
-func (cl *mclient) close() {
+func (cl *managerClient) close() {
 	cl.mu.Lock()
 	cl.closed = true
 	connector := cl.connector
@@ -417,7 +417,7 @@ func (cl *mclient) close() {
 	}
 }
 
-func (cl *mclient) closeConns() {
+func (cl *managerClient) closeConns() {
 	cl.mu.Lock()
 	free := cl.free
 	cl.free = nil
@@ -428,7 +428,7 @@ func (cl *mclient) closeConns() {
 }
 
 // get returns a free connection, or a new one.
-func (cl *mclient) get() (*managerConn, error) {
+func (cl *managerClient) get() (*managerConn, error) {
 	cl.mu.Lock()
 	if cl.closed {
 		cl.mu.Unlock()
@@ -444,7 +444,7 @@ func (cl *mclient) get() (*managerConn, error) {
 	return cl.dial()
 }
 
-func (cl *mclient) put(c *managerConn) {
+func (cl *managerClient) put(c *managerConn) {
 	cl.mu.Lock()
 	defer cl.mu.Unlock()
 	if cl.closed || len(cl.free) >= 64 {
@@ -455,7 +455,7 @@ func (cl *mclient) put(c *managerConn) {
 }
 
 // dial opens a connection: through the connector, or to the address.
-func (cl *mclient) dial() (*managerConn, error) {
+func (cl *managerClient) dial() (*managerConn, error) {
 	if !cl.remote {
 		return cl.dialLocal()
 	}
@@ -510,7 +510,7 @@ func (cl *mclient) dial() (*managerConn, error) {
 
 // dialLocal opens a local connection: a new link and socketpair, whose
 // server ends it sends through the connector.
-func (cl *mclient) dialLocal() (*managerConn, error) {
+func (cl *managerClient) dialLocal() (*managerConn, error) {
 	lk, err := newLinkSize("manager", managerRingSize)
 	if err != nil {
 		return nil, err
@@ -552,7 +552,7 @@ func authError(err error) error {
 // reply with dec (which may be nil). A reply that is an error is returned
 // as one wrapping ErrKey, ErrIndex, ErrValue...; a lost connection is
 // ErrClosed.
-func (cl *mclient) do(op byte, id uint64, enc func(b []byte) ([]byte, error), dec func(d *decoder) error) error {
+func (cl *managerClient) do(op byte, id uint64, enc func(b []byte) ([]byte, error), dec func(d *decoder) error) error {
 	c, err := cl.get()
 	if err != nil {
 		return err
@@ -582,7 +582,7 @@ func (cl *mclient) do(op byte, id uint64, enc func(b []byte) ([]byte, error), de
 	return err
 }
 
-func (cl *mclient) reply(resp []byte, dec func(d *decoder) error) error {
+func (cl *managerClient) reply(resp []byte, dec func(d *decoder) error) error {
 	if len(resp) == 0 {
 		return errMalformed
 	}
@@ -613,7 +613,7 @@ func (cl *mclient) reply(resp []byte, dec func(d *decoder) error) error {
 	return dec(&decoder{wireReader: wireReader{b: resp[1:], malformed: errMalformed}, cl: cl})
 }
 
-func (cl *mclient) MarshalJSON() ([]byte, error) {
+func (cl *managerClient) MarshalJSON() ([]byte, error) {
 	if !passing() {
 		return nil, errors.New("mp: a manager or proxy can only be encoded as (part of) the argument of a process being started")
 	}
@@ -635,10 +635,10 @@ func (cl *mclient) MarshalJSON() ([]byte, error) {
 // proxies a child decodes.
 var inheritedClients struct {
 	sync.Mutex
-	byToken map[string]*mclient
+	byToken map[string]*managerClient
 }
 
-func decodeClient(data []byte) (*mclient, error) {
+func decodeClient(data []byte) (*managerClient, error) {
 	var j managerJSON
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, err
@@ -647,7 +647,7 @@ func decodeClient(data []byte) (*mclient, error) {
 		return nil, fmt.Errorf("mp: decoding a manager from a %q", j.Type)
 	}
 	if j.Remote {
-		cl := &mclient{token: j.Token, network: j.Network, address: j.Address, authkey: j.Authkey,
+		cl := &managerClient{token: j.Token, network: j.Network, address: j.Address, authkey: j.Authkey,
 			maxFrame: j.Max, skipAuth: j.Skip, remote: true}
 		return registerRemote(cl), nil
 	}
@@ -659,10 +659,10 @@ func decodeClient(data []byte) (*mclient, error) {
 	if cl, ok := inheritedClients.byToken[j.Token]; ok {
 		return cl, nil
 	}
-	cl := &mclient{token: j.Token, connector: j.Conn.f, network: j.Network, address: j.Address, authkey: j.Authkey,
+	cl := &managerClient{token: j.Token, connector: j.Conn.f, network: j.Network, address: j.Address, authkey: j.Authkey,
 		maxFrame: j.Max}
 	if inheritedClients.byToken == nil {
-		inheritedClients.byToken = map[string]*mclient{}
+		inheritedClients.byToken = map[string]*managerClient{}
 	}
 	inheritedClients.byToken[j.Token] = cl
 	return cl, nil

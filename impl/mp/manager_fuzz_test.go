@@ -57,7 +57,7 @@ func FuzzManagerFrame(f *testing.F) {
 		}
 		// The reply, and every object's state, must read back as a client
 		// reads it.
-		cl := &mclient{token: "fuzz"}
+		cl := &managerClient{token: "fuzz"}
 		if err := cl.reply(out[4:], func(d *decoder) error { _, err := d.value(0); return err }); err != nil && out[4] == 0 {
 			t.Fatalf("reply %q to %q does not decode: %v", out[4:], req, err)
 		}

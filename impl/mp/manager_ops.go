@@ -313,7 +313,7 @@ func (s *server) listOp(c *managerConn, o, view *managedObject, op byte, a *wire
 // showKey writes an encoded key as Python's repr would, roughly, for a
 // KeyError's message.
 func showKey(k []byte) string {
-	v, _ := (*mclient)(nil).decodeOne(k)
+	v, _ := (*managerClient)(nil).decodeOne(k)
 	switch v := v.(type) {
 	case string:
 		return "'" + strings.ReplaceAll(v, "'", `\'`) + "'"

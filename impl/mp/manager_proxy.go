@@ -26,7 +26,7 @@ type Proxy interface {
 }
 
 type proxy struct {
-	c    *mclient
+	c    *managerClient
 	kind byte
 	id   uint64
 }
@@ -69,7 +69,7 @@ type ValueProxy struct{ proxy }
 // read-modify-writes of other proxies exact.
 type LockProxy struct{ proxy }
 
-func (cl *mclient) proxyFor(kind byte, id uint64) any {
+func (cl *managerClient) proxyFor(kind byte, id uint64) any {
 	if cl == nil {
 		return refValue{kind, id}
 	}

@@ -57,7 +57,7 @@ var errMalformed = errors.New("mp: manager: malformed frame")
 // integer type (int64 on the way back), float32/64 (float64), string,
 // []byte, []any and other slices (lists), Items and maps (dicts), and the
 // proxies of this manager (nested objects).
-func (cl *mclient) appendValue(b []byte, v any, depth int) ([]byte, error) {
+func (cl *managerClient) appendValue(b []byte, v any, depth int) ([]byte, error) {
 	if depth > maxDepth {
 		return b, fmt.Errorf("%w: value nested deeper than %d", ErrValue, maxDepth)
 	}
@@ -116,7 +116,7 @@ func (cl *mclient) appendValue(b []byte, v any, depth int) ([]byte, error) {
 
 // appendReflect encodes the integer, float, string, slice and map types
 // that appendValue does not name.
-func (cl *mclient) appendReflect(b []byte, v any, depth int) ([]byte, error) {
+func (cl *managerClient) appendReflect(b []byte, v any, depth int) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -259,7 +259,7 @@ func keyOf(k []byte) (keyID, error) {
 // proxies of the client's manager.
 type decoder struct {
 	wireReader
-	cl *mclient
+	cl *managerClient
 }
 
 func (d *decoder) value(depth int) (any, error) {
@@ -271,7 +271,7 @@ func (d *decoder) value(depth int) (any, error) {
 }
 
 // decodeScanned decodes a value that scanValue has checked.
-func (cl *mclient) decodeScanned(b []byte) (any, error) {
+func (cl *managerClient) decodeScanned(b []byte) (any, error) {
 	v, rest := cl.decodeOne(b)
 	if len(rest) != 0 {
 		return nil, errMalformed
@@ -279,7 +279,7 @@ func (cl *mclient) decodeScanned(b []byte) (any, error) {
 	return v, nil
 }
 
-func (cl *mclient) decodeOne(b []byte) (any, []byte) {
+func (cl *managerClient) decodeOne(b []byte) (any, []byte) {
 	switch b[0] {
 	case tagNil:
 		return nil, b[1:]
@@ -325,8 +325,8 @@ func (cl *mclient) decodeOne(b []byte) (any, []byte) {
 // equalValues reports whether two encoded values are equal as Python
 // compares them (1 == 1.0 == True), for list.remove.
 func equalValues(a, b []byte) bool {
-	va, _ := (*mclient)(nil).decodeOne(a)
-	vb, _ := (*mclient)(nil).decodeOne(b)
+	va, _ := (*managerClient)(nil).decodeOne(a)
+	vb, _ := (*managerClient)(nil).decodeOne(b)
 	return pyEqual(va, vb)
 }
 
