@@ -70,7 +70,7 @@ func poolOps() map[string]Op {
 		}
 		return nil, p.Join(context.Background())
 	}}
-	Ops["pool.terminate"] = Op{Fields: on(nil), On: pools, Run: func(c *Call) (any, error) {
+	Ops["pool.terminate"] = Op{Fields: on(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) {
 		p, err := poolOf(c)
 		if err != nil {
 			return nil, err

@@ -47,6 +47,9 @@ func TestOpsAreTheProtocols(t *testing.T) {
 				t.Errorf("%s.%s: interp has a field the protocol does not", name, f)
 			}
 		}
+		if have.Blocks != want.Blocks {
+			t.Errorf("%s: interp writes a pending record: %v, the protocol says it may block: %v", name, have.Blocks, want.Blocks)
+		}
 		if !slices.Equal(have.OneOf, want.OneOf) {
 			t.Errorf("%s: interp's one-of is %v, the protocol's %v", name, have.OneOf, want.OneOf)
 		}

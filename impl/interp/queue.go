@@ -38,7 +38,7 @@ func queueOps() map[string]Op {
 		}
 		return nil, c.On.Queue.Close()
 	}}
-	Ops["join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { c.On.Queue.JoinThread(); return nil, nil }}
+	Ops["join_thread"] = Op{Fields: on(nil), Blocks: true, On: bounded, Run: func(c *Call) (any, error) { c.On.Queue.JoinThread(); return nil, nil }}
 	Ops["cancel_join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
 		c.On.Queue.CancelJoinThread()
 		return nil, nil
