@@ -52,7 +52,6 @@ type Conn struct {
 	hdr            [8]byte       // under recvMu
 	spin           time.Duration // how long a receive spins before it sleeps
 	probe          uint32
-	noYield        int // receives left that spin without yielding
 }
 
 // A connDir counts, for one direction of a duplex pipe, the bytes that
@@ -66,10 +65,9 @@ type Conn struct {
 // to spinRecvMin, so that a Conn whose messages come seldom spins little;
 // every probeEvery-th receive spins for spinRecvMax, so that spin comes
 // back up once spinning pays again. A spinning receive yields its CPU now
-// and then (sched_yield), for the sender may wait for it; a yield that
-// lasts longer than longYield means that the CPUs are busy with other
-// processes, which spinning would only take from the sender: then the next
-// noYieldFor receives spin for at most spinNoYieldMax, without yielding.
+// and then (sched_yield), for the sender may wait for it; while the process
+// is contended (spin.go: a yield lost a time slice to another program),
+// receives spin for at most spinNoYieldMax, without yielding.
 //
 // The counts are only a hint: a receive always reads the socket, which
 // alone decides what is received. A process killed between a write or a
@@ -91,8 +89,6 @@ const (
 	spinRecvInit   = 50 * time.Microsecond
 	spinRecvMax    = 200 * time.Microsecond
 	spinNoYieldMax = 10 * time.Microsecond
-	noYieldFor     = 4096
-	longYield      = time.Millisecond
 )
 
 // headerSize is the size of a message's length prefix.
@@ -376,8 +372,8 @@ func (c *Conn) spinFor(d *connDir) (gaveUp bool) {
 	if c.probe++; c.probe%probeEvery == 0 {
 		budget = spinRecvMax
 	}
-	if c.noYield > 0 {
-		c.noYield--
+	quiet := contended()
+	if quiet {
 		budget = min(budget, spinNoYieldMax)
 	}
 	t0 := time.Now()
@@ -391,15 +387,13 @@ func (c *Conn) spinFor(d *connDir) (gaveUp bool) {
 			if now.Sub(t0) > budget {
 				break
 			}
-			if c.noYield > 0 {
+			if quiet {
 				continue
 			}
 			// Let the sender run, should it wait for this CPU. A yield that
 			// lasts is another process that ran for its time slice: the
 			// CPUs are busy, and the next receives spin without yielding.
-			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-			if time.Since(now) > longYield {
-				c.noYield = noYieldFor
+			if !yield() {
 				c.spin = spinRecvMin
 				return true
 			}

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,10 +14,10 @@ import (
 // CPUs, and wastes it when the wait is long. So each kind of wait has its
 // policy, a spinPolicy value below, chosen by measurement.
 //
-// Every poll in the package but a Conn's (connection.go) goes through
-// spinPolicy.spin, so a policy that looks at contention (poll only while
-// the other side is running, sleep at once otherwise) is written there,
-// once, for all of them.
+// Every poll in the package but a Conn's (connection.go), which spins for a
+// time rather than a count, goes through spinPolicy.spin; all of them know
+// when polling cannot pay: on a machine whose every CPU is busy with other
+// programs (contended, below).
 type spinPolicy struct {
 	// min, init and max bound how many times one spin polls: an adaptive
 	// limit, kept in a spinState, where 0 stands for init. A policy with
@@ -89,6 +90,47 @@ var socketSpin = spinPolicy{
 	shrink: func(l uint32) uint32 { return l * 3 / 4 },
 }
 
+// A policy that yields counts on the process it waits for to run when it
+// yields. That holds while the other runnable processes are its peers, which
+// run briefly and wait again. On a machine whose CPUs are all busy with
+// other programs, a yield hands a whole time slice (milliseconds) to one of
+// them, and a poll that yields every few microseconds makes each round trip
+// wait for many slices: with two busy loops on two CPUs a manager's 16
+// clients took 200 times as long as on an idle machine. So a yield that
+// comes back later than sliceLost marks the process contended for
+// contendedFor: until then a yielding policy polls only a few times, without
+// yielding, and sleeps, as a wake from the kernel preempts a busy loop at
+// once. Then the next yield looks again, so an idle machine gets its polls
+// back within contendedFor, at the cost of at most one time slice each
+// contendedFor on a busy one.
+const (
+	sliceLost    = time.Millisecond // above any peer's poll, below a time slice of the kernel's
+	contendedFor = 100 * time.Millisecond
+)
+
+// contendedUntil is when the process stops counting as contended, in
+// nanoseconds since start.
+var contendedUntil atomic.Int64
+
+var start = time.Now()
+
+func sinceStart() int64 { return int64(time.Since(start)) }
+
+// contended reports whether a yield lost a time slice within contendedFor.
+func contended() bool { return sinceStart() < contendedUntil.Load() }
+
+// yield gives the CPU to another runnable process, and reports whether it
+// came back in time (or else marks the process contended).
+func yield() bool {
+	t := sinceStart()
+	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	if now := sinceStart(); now-t > int64(sliceLost) {
+		contendedUntil.Store(now + int64(contendedFor))
+		return false
+	}
+	return true
+}
+
 // spin calls try until it succeeds, as many times as the policy says, and
 // reports whether it succeeded; st holds an adaptive policy's limit, and
 // is nil for a fixed one.
@@ -118,6 +160,10 @@ func (p *spinPolicy) spin(st *spinState, try func() bool) bool {
 // poll calls try up to n times, yielding as the policy says while the
 // limit is limit.
 func (p *spinPolicy) poll(n, limit uint32, try func() bool) bool {
+	if p.yieldEvery != 0 && contended() {
+		n = min(n, p.yieldEvery) // a few polls, for an answer already on its way
+		limit = 0
+	}
 	if p.yieldEvery == 0 || limit <= p.yieldAbove {
 		for range n {
 			if try() {
@@ -130,8 +176,8 @@ func (p *spinPolicy) poll(n, limit uint32, try func() bool) bool {
 		if try() {
 			return true
 		}
-		if i%p.yieldEvery == p.yieldEvery-1 {
-			unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		if i%p.yieldEvery == p.yieldEvery-1 && !yield() {
+			return try()
 		}
 	}
 	return false
