@@ -32,6 +32,7 @@ type Workload struct {
 	Features []string // the hello features it needs
 	Start    int      // the first calibration's n
 	Max      int      // the largest n a sample may use
+	Load     int      // busy loops that run beside each sample (load.go)
 
 	build func(n int) (*scenario.Scenario, int) // the scenario for about n ops, and its ops
 }
@@ -70,6 +71,13 @@ func Run(ctx context.Context, im *runner.Impl, w Workload, n int) (Sample, error
 	}
 	if err := schema.Scenario(doc); err != nil {
 		return Sample{}, fmt.Errorf("%s: the harness built an invalid scenario: %v", w.Name, err)
+	}
+	if w.Load > 0 {
+		stop, err := startLoad(w.Load)
+		if err != nil {
+			return Sample{}, err
+		}
+		defer stop()
 	}
 	res, err := im.Run(ctx, doc, runner.Options{Deadline: Deadline})
 	if err != nil {

@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +70,50 @@ func TestWorkloadsCoverEveryArea(t *testing.T) {
 			t.Errorf("no workload %s", prefix)
 		}
 	}
+}
+
+func TestLoadedWorkloads(t *testing.T) {
+	names := map[string]bool{}
+	loaded := 0
+	for _, w := range Workloads() {
+		names[w.Name] = true
+		if base, ok := strings.CutPrefix(w.Name, "Loaded/"); ok {
+			loaded++
+			if !names[base] || w.Load < 1 {
+				t.Errorf("%s: no idle workload %s, or no load (%d)", w.Name, base, w.Load)
+			}
+		}
+	}
+	if loaded != 10 {
+		t.Errorf("%d loaded workloads, want 10", loaded)
+	}
+}
+
+// TestLoadStops: the busy loops run while the load is on and are reaped when it
+// stops.
+func TestLoadStops(t *testing.T) {
+	stop, err := startLoad(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := childCount(t); n != 2 {
+		t.Errorf("%d children while loaded, want 2", n)
+	}
+	stop()
+	if n := childCount(t); n != 0 {
+		t.Errorf("%d children left after stop", n)
+	}
+}
+
+func childCount(t *testing.T) int {
+	tasks, err := filepath.Glob("/proc/self/task/*/children")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		n += len(strings.Fields(string(b)))
+	}
+	return n
 }

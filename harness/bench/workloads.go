@@ -89,6 +89,16 @@ func Workloads() []Workload {
 				build: func(n int) (*s.Scenario, int) { return pipeRoundtrip(n, p, 8) }},
 		)
 	}
+	// The loaded sweep: one workload of each area that waits, with every CPU
+	// busy with another program.
+	for _, w := range ws {
+		switch w.Name {
+		case "Process/start-join", "Lock/contended/p=2", "Queue/p=2/c=2/size=8B", "Pipe/roundtrip/size=8B",
+			"Pipe/stream/size=1KiB", "Manager/dict/clients=1", "Manager/dict/clients=2", "Manager/dict/clients=4",
+			"Pool/apply_async/workers=2", "Pool/map/workers=2":
+			ws = append(ws, loaded(w))
+		}
+	}
 	return ws
 }
 
