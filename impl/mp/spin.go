@@ -96,12 +96,12 @@ var socketSpin = spinPolicy{
 // other programs, a yield hands a whole time slice (milliseconds) to one of
 // them, and a poll that yields every few microseconds makes each round trip
 // wait for many slices: with two busy loops on two CPUs a manager's 16
-// clients took 200 times as long as on an idle machine. So a yield that
-// comes back later than sliceLost marks the process contended for
-// contendedFor: until then a yielding policy polls only a few times, without
-// yielding, and sleeps, as a wake from the kernel preempts a busy loop at
-// once. Then the next yield looks again, so an idle machine gets its polls
-// back within contendedFor, at the cost of at most one time slice each
+// clients took 200 times as long as on an idle machine. So yields that
+// come back later than sliceLost mark the process contended
+// for contendedFor: until then a yielding policy polls only a few times,
+// without yielding, and sleeps, as a wake from the kernel preempts a busy
+// loop at once. Then the next yields look again, so an idle machine gets
+// its polls back within contendedFor, at the cost of a few time slices each
 // contendedFor on a busy one.
 const (
 	sliceLost    = time.Millisecond // above any peer's poll, below a time slice of the kernel's
@@ -119,17 +119,32 @@ func sinceStart() int64 { return int64(time.Since(start)) }
 // contended reports whether a yield lost a time slice within contendedFor.
 func contended() bool { return sinceStart() < contendedUntil.Load() }
 
-// yield gives the CPU to another runnable process, and reports whether it
-// came back in time (or else marks the process contended).
+// yield yields the CPU to another runnable process. One yield that comes
+// back late may be a peer that ran long (more of the package's processes than
+// CPUs make that happen on an idle machine); lateInARow of them, with no yield
+// on time between, in whichever spins of the process, are other programs
+// taking every CPU, as busy loops do at every yield: then yield marks the
+// process contended, and tells its spin to stop.
 func yield() bool {
 	t := sinceStart()
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
-	if now := sinceStart(); now-t > int64(sliceLost) {
-		contendedUntil.Store(now + int64(contendedFor))
-		return false
+	now := sinceStart()
+	if now-t <= int64(sliceLost) {
+		lateYields.Store(0)
+		return true
 	}
-	return true
+	if lateYields.Add(1) < lateInARow {
+		return true
+	}
+	lateYields.Store(0)
+	contendedUntil.Store(now + int64(contendedFor))
+	return false
 }
+
+const lateInARow = 3
+
+// lateYields counts the late yields since the last yield on time.
+var lateYields atomic.Int32
 
 // spin calls try until it succeeds, as many times as the policy says, and
 // reports whether it succeeded; st holds an adaptive policy's limit, and
