@@ -66,7 +66,8 @@ type Conn struct {
 // every probeEvery-th receive spins for spinRecvMax, so that spin comes
 // back up once spinning pays again. A spinning receive yields its CPU now
 // and then (sched_yield), for the sender may wait for it; while the process
-// is contended (spin.go: a yield lost a time slice to another program),
+// is contended (spin.go: a yield lost a time slice to another program; for
+// a Conn, as measured, one late yield tells),
 // receives spin for at most spinNoYieldMax, without yielding.
 //
 // The counts are only a hint: a receive always reads the socket, which
@@ -393,7 +394,7 @@ func (c *Conn) spinFor(d *connDir) (gaveUp bool) {
 			// Let the sender run, should it wait for this CPU. A yield that
 			// lasts is another process that ran for its time slice: the
 			// CPUs are busy, and the next receives spin without yielding.
-			if !yield() {
+			if !yield(1) {
 				c.spin = spinRecvMin
 				return true
 			}

@@ -31,8 +31,10 @@ type spinPolicy struct {
 	// again; 0 for never.
 	probeEvery uint32
 	// The spin yields its CPU (sched_yield) after every yieldEvery polls,
-	// while the limit is above yieldAbove; 0 for never.
+	// while the limit is above yieldAbove; 0 for never. lateInARow late
+	// yields mark the process contended (yield).
 	yieldEvery, yieldAbove uint32
+	lateInARow             int32
 }
 
 // A spinState is what an adaptive policy learns, for one word or one
@@ -71,7 +73,7 @@ var lockSpin = spinPolicy{
 // the manager's round trips, it had a fifth to a third of this one's
 // throughput (pool apply_async round trips: ~135k/s adaptive, ~550k/s
 // fixed).
-var linkSpin = spinPolicy{min: 4096, init: 4096, max: 4096, yieldEvery: 64}
+var linkSpin = spinPolicy{min: 4096, init: 4096, max: 4096, yieldEvery: 64, lateInARow: 3}
 
 // socketSpin is the policy of a manager connection over a socket (a
 // remote client's, and the server's side of it), whose poll is a
@@ -85,7 +87,7 @@ var linkSpin = spinPolicy{min: 4096, init: 4096, max: 4096, yieldEvery: 64}
 // while polling does, but once polling stopped paying, a yield to some
 // other process of a busy machine may cost a whole time slice.
 var socketSpin = spinPolicy{
-	min: 4, init: 32, max: 64, yieldEvery: 1, yieldAbove: 2 * 4,
+	min: 4, init: 32, max: 64, yieldEvery: 1, yieldAbove: 2 * 4, lateInARow: 3,
 	grow:   func(l uint32) uint32 { return l + l/2 },
 	shrink: func(l uint32) uint32 { return l * 3 / 4 },
 }
@@ -119,13 +121,16 @@ func sinceStart() int64 { return int64(time.Since(start)) }
 // contended reports whether a yield lost a time slice within contendedFor.
 func contended() bool { return sinceStart() < contendedUntil.Load() }
 
-// yield yields the CPU to another runnable process. One yield that comes
-// back late may be a peer that ran long (more of the package's processes than
-// CPUs make that happen on an idle machine); lateInARow of them, with no yield
-// on time between, in whichever spins of the process, are other programs
-// taking every CPU, as busy loops do at every yield: then yield marks the
-// process contended, and tells its spin to stop.
-func yield() bool {
+// yield yields the CPU to another runnable process, and reports whether it
+// came back on time: a spin whose yield came back late stops, and sleeps. A
+// late yield may be a peer that ran long: more of the package's processes
+// than CPUs make that happen on an idle machine, to a link's side more than
+// to a pipe's end (a manager with four clients, a pool with four workers, on
+// two CPUs, lost half their throughput when one late yield marked them). So
+// a waiter says how many late yields in a row (with no yield on time between,
+// in whichever spins of the process) tell that other programs take every CPU,
+// as busy loops do at every yield; yield then marks the process contended.
+func yield(lateInARow int32) bool {
 	t := sinceStart()
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	now := sinceStart()
@@ -133,15 +138,12 @@ func yield() bool {
 		lateYields.Store(0)
 		return true
 	}
-	if lateYields.Add(1) < lateInARow {
-		return true
+	if lateYields.Add(1) >= lateInARow {
+		lateYields.Store(0)
+		contendedUntil.Store(now + int64(contendedFor))
 	}
-	lateYields.Store(0)
-	contendedUntil.Store(now + int64(contendedFor))
 	return false
 }
-
-const lateInARow = 3
 
 // lateYields counts the late yields since the last yield on time.
 var lateYields atomic.Int32
@@ -191,7 +193,7 @@ func (p *spinPolicy) poll(n, limit uint32, try func() bool) bool {
 		if try() {
 			return true
 		}
-		if i%p.yieldEvery == p.yieldEvery-1 && !yield() {
+		if i%p.yieldEvery == p.yieldEvery-1 && !yield(p.lateInARow) {
 			return try()
 		}
 	}
