@@ -11,27 +11,27 @@ import (
 // as encodeMessage makes them, as queue items are; close, which applies to a
 // queue too, is a queue op (queue.go).
 func connectionOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	ends := []string{"pipe_end"}
 	timeout := Field{Number, false}
 	value := Field{Value, true}
 	collect := recvManyFields
 	many := map[string]Field{"n": {Int, true}, "size": {Int, false}} // no start: a pipe's items count from 0
 
-	Ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["send"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return nil, c.On.Conn.SendBytes(context.Background(), encodeMessage(c.In["value"]))
 	}}
-	Ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return decodeMessage(c.On.Conn.RecvBytes(context.Background()))
 	}}
-	Ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		b, ok := c.In["value"].(Bytes)
 		if !ok {
 			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
 		}
 		return nil, c.On.Conn.SendBytes(context.Background(), b)
 	}}
-	Ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		maxlength := int64(-1)
 		if m, ok := c.int("maxlength"); ok {
 			maxlength = m
@@ -42,7 +42,7 @@ func connectionOps() map[string]Op {
 		}
 		return Bytes(b), nil
 	}}
-	Ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["poll"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		d, _ := c.duration("timeout") // default 0: no wait
 		ctx, cancel := context.WithTimeout(context.Background(), max(d, 0))
 		defer cancel()
@@ -52,16 +52,16 @@ func connectionOps() map[string]Op {
 		}
 		return err == nil, err
 	}}
-	Ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return sendMany(c, func(b []byte) error { return c.On.Conn.SendBytes(context.Background(), b) })
 	}}
-	Ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+	ops["recv_many"] = Op{Fields: on(collect), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Conn.RecvBytesInto(context.Background(), buf) })
 	}}
-	Ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
-	Ops["roundtrip_many"] = Op{Fields: on(many),
+	ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
+	ops["roundtrip_many"] = Op{Fields: on(many),
 		Blocks: true, On: ends, Run: roundtripMany}
-	return Ops
+	return ops
 }
 
 func echoMany(c *Call) (any, error) {

@@ -11,17 +11,17 @@ import (
 
 // controlOps are the ops of the control family (protocol.md §6).
 func controlOps() map[string]Op {
-	Ops := map[string]Op{}
-	Ops["sleep"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Blocks: true, Run: sleep}
-	Ops["busy"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Run: busy}
-	Ops["emit"] = Op{Fields: map[string]Field{"value": {Value, true}}, Run: emit}
-	Ops["repeat"] = Op{Fields: map[string]Field{"times": {Int, true}, "var": {Name, false}, "body": {Steps, true}}, Silent: true, Run: repeat}
-	Ops["mark"] = Op{Fields: map[string]Field{"name": {String, true}}, Instant: true, Run: func(*Call) (any, error) { return nil, nil }}
-	Ops["exit"] = Op{Fields: map[string]Field{"code": {Int, true}}, Silent: true, Run: exit}
-	Ops["raise"] = Op{Fields: map[string]Field{"message": {String, true}}, Silent: true, Run: raise}
-	Ops["crash"] = Op{Fields: map[string]Field{"signal": {Name, true}}, Silent: true, Run: crash}
-	Ops["return"] = Op{Fields: map[string]Field{"value": {Value, false}}, Run: ret}
-	return Ops
+	ops := map[string]Op{}
+	ops["sleep"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Blocks: true, Run: sleep}
+	ops["busy"] = Op{Fields: map[string]Field{"ms": {Number, true}}, Run: busy}
+	ops["emit"] = Op{Fields: map[string]Field{"value": {Value, true}}, Run: emit}
+	ops["repeat"] = Op{Fields: map[string]Field{"times": {Int, true}, "var": {Name, false}, "body": {Steps, true}}, Silent: true, Run: repeat}
+	ops["mark"] = Op{Fields: map[string]Field{"name": {String, true}}, Instant: true, Run: func(*Call) (any, error) { return nil, nil }}
+	ops["exit"] = Op{Fields: map[string]Field{"code": {Int, true}}, Silent: true, Run: exit}
+	ops["raise"] = Op{Fields: map[string]Field{"message": {String, true}}, Silent: true, Run: raise}
+	ops["crash"] = Op{Fields: map[string]Field{"signal": {Name, true}}, Silent: true, Run: crash}
+	ops["return"] = Op{Fields: map[string]Field{"value": {Value, false}}, Run: ret}
+	return ops
 }
 
 func sleep(c *Call) (any, error) {

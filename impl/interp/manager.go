@@ -24,7 +24,7 @@ var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "
 
 // managerOps are the ops of the manager and manager.remote families.
 func managerOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	dict := []string{"manager.dict"}
 	list := []string{"manager.list"}
 	ns := []string{"manager.namespace"}
@@ -33,14 +33,14 @@ func managerOps() map[string]Op {
 	val := Field{Value, true}
 	incr := map[string]Field{"by": {Number, false}, "lock": {ResourceName, false}}
 
-	Ops["dict.set"] = Op{Fields: on(map[string]Field{"key": key, "value": val}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.set"] = Op{Fields: on(map[string]Field{"key": key, "value": val}), On: dict, Run: func(c *Call) (any, error) {
 		k, v, err := c.mpArgs("key", "value")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.Dict.Set(k, v)
 	}}
-	Ops["dict.get"] = Op{Fields: on(map[string]Field{"key": key, "default": {Value, false}}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.get"] = Op{Fields: on(map[string]Field{"key": key, "default": {Value, false}}), On: dict, Run: func(c *Call) (any, error) {
 		k, def, err := c.mpArgs("key", "default")
 		if err != nil {
 			return nil, err
@@ -50,28 +50,28 @@ func managerOps() map[string]Op {
 		}
 		return c.fromMP(c.On.Dict.Get(k))
 	}}
-	Ops["dict.del"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.del"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
 		k, _, err := c.mpArgs("key", "")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.Dict.Delete(k)
 	}}
-	Ops["dict.pop"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.pop"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
 		k, _, err := c.mpArgs("key", "")
 		if err != nil {
 			return nil, err
 		}
 		return c.fromMP(c.On.Dict.Pop(k))
 	}}
-	Ops["dict.setdefault"] = Op{Fields: on(map[string]Field{"key": key, "value": val}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.setdefault"] = Op{Fields: on(map[string]Field{"key": key, "value": val}), On: dict, Run: func(c *Call) (any, error) {
 		k, v, err := c.mpArgs("key", "value")
 		if err != nil {
 			return nil, err
 		}
 		return c.fromMP(c.On.Dict.SetDefault(k, v))
 	}}
-	Ops["dict.update"] = Op{Fields: on(map[string]Field{"value": val}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.update"] = Op{Fields: on(map[string]Field{"value": val}), On: dict, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
@@ -82,25 +82,25 @@ func managerOps() map[string]Op {
 		}
 		return nil, c.On.Dict.Update(items)
 	}}
-	Ops["dict.len"] = Op{Fields: on(nil), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.len"] = Op{Fields: on(nil), On: dict, Run: func(c *Call) (any, error) {
 		n, err := c.On.Dict.Len()
 		return int64(n), err
 	}}
-	Ops["dict.contains"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.contains"] = Op{Fields: on(map[string]Field{"key": key}), On: dict, Run: func(c *Call) (any, error) {
 		k, _, err := c.mpArgs("key", "")
 		if err != nil {
 			return nil, err
 		}
 		return c.On.Dict.Contains(k)
 	}}
-	Ops["dict.copy"] = Op{Fields: on(nil), On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.copy"] = Op{Fields: on(nil), On: dict, Run: func(c *Call) (any, error) {
 		items, err := c.On.Dict.Copy()
 		if err != nil {
 			return nil, err
 		}
 		return c.fromMP(items, nil)
 	}}
-	Ops["dict.incr"] = Op{Fields: on(map[string]Field{"key": key, "by": incr["by"], "lock": incr["lock"]}), Blocks: true, On: dict,
+	ops["dict.incr"] = Op{Fields: on(map[string]Field{"key": key, "by": incr["by"], "lock": incr["lock"]}), Blocks: true, On: dict,
 		Run: func(c *Call) (any, error) {
 			k, _, err := c.mpArgs("key", "")
 			if err != nil {
@@ -110,14 +110,14 @@ func managerOps() map[string]Op {
 			return c.incr(func() (any, error) { return d.Get(k) }, func(v any) error { return d.Set(k, v) })
 		}}
 
-	Ops["list.append"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.append"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.List.Append(v)
 	}}
-	Ops["list.extend"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.extend"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
@@ -129,11 +129,11 @@ func managerOps() map[string]Op {
 		return nil, c.On.List.Extend(items)
 	}}
 	index := Field{Int, true}
-	Ops["list.get"] = Op{Fields: on(map[string]Field{"index": index}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.get"] = Op{Fields: on(map[string]Field{"index": index}), On: list, Run: func(c *Call) (any, error) {
 		i, _ := c.int("index")
 		return c.fromMP(c.On.List.Get(clampIndex(i)))
 	}}
-	Ops["list.set"] = Op{Fields: on(map[string]Field{"index": index, "value": val}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.set"] = Op{Fields: on(map[string]Field{"index": index, "value": val}), On: list, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
@@ -141,14 +141,14 @@ func managerOps() map[string]Op {
 		i, _ := c.int("index")
 		return nil, c.On.List.Set(clampIndex(i), v)
 	}}
-	Ops["list.pop"] = Op{Fields: on(map[string]Field{"index": {Int, false}}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.pop"] = Op{Fields: on(map[string]Field{"index": {Int, false}}), On: list, Run: func(c *Call) (any, error) {
 		i, ok := c.int("index")
 		if !ok {
 			i = -1
 		}
 		return c.fromMP(c.On.List.Pop(clampIndex(i)))
 	}}
-	Ops["list.insert"] = Op{Fields: on(map[string]Field{"index": index, "value": val}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.insert"] = Op{Fields: on(map[string]Field{"index": index, "value": val}), On: list, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
@@ -156,19 +156,19 @@ func managerOps() map[string]Op {
 		i, _ := c.int("index")
 		return nil, c.On.List.Insert(clampIndex(i), v)
 	}}
-	Ops["list.remove"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
+	ops["list.remove"] = Op{Fields: on(map[string]Field{"value": val}), On: list, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.List.Remove(v)
 	}}
-	Ops["list.reverse"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) { return nil, c.On.List.Reverse() }}
-	Ops["list.len"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) {
+	ops["list.reverse"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) { return nil, c.On.List.Reverse() }}
+	ops["list.len"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) {
 		n, err := c.On.List.Len()
 		return int64(n), err
 	}}
-	Ops["list.copy"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) {
+	ops["list.copy"] = Op{Fields: on(nil), On: list, Run: func(c *Call) (any, error) {
 		items, err := c.On.List.Copy()
 		if err != nil {
 			return nil, err
@@ -177,40 +177,40 @@ func managerOps() map[string]Op {
 	}}
 
 	attr := Field{String, true}
-	Ops["ns.set"] = Op{Fields: on(map[string]Field{"attr": attr, "value": val}), On: ns, Run: func(c *Call) (any, error) {
+	ops["ns.set"] = Op{Fields: on(map[string]Field{"attr": attr, "value": val}), On: ns, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.Namespace.Set(c.In["attr"].(string), v)
 	}}
-	Ops["ns.get"] = Op{Fields: on(map[string]Field{"attr": attr}), On: ns, Run: func(c *Call) (any, error) {
+	ops["ns.get"] = Op{Fields: on(map[string]Field{"attr": attr}), On: ns, Run: func(c *Call) (any, error) {
 		return c.fromMP(c.On.Namespace.Get(c.In["attr"].(string)))
 	}}
 
-	Ops["value.get"] = Op{Fields: on(nil), On: value, Run: func(c *Call) (any, error) { return c.fromMP(c.On.MValue.Get()) }}
-	Ops["value.set"] = Op{Fields: on(map[string]Field{"value": val}), On: value, Run: func(c *Call) (any, error) {
+	ops["value.get"] = Op{Fields: on(nil), On: value, Run: func(c *Call) (any, error) { return c.fromMP(c.On.MValue.Get()) }}
+	ops["value.set"] = Op{Fields: on(map[string]Field{"value": val}), On: value, Run: func(c *Call) (any, error) {
 		v, _, err := c.mpArgs("value", "")
 		if err != nil {
 			return nil, err
 		}
 		return nil, c.On.MValue.Set(v)
 	}}
-	Ops["value.incr"] = Op{Fields: on(incr), Blocks: true, On: value, Run: func(c *Call) (any, error) {
+	ops["value.incr"] = Op{Fields: on(incr), Blocks: true, On: value, Run: func(c *Call) (any, error) {
 		v := c.On.MValue
 		return c.incr(v.Get, v.Set)
 	}}
 
-	Ops["manager.shutdown"] = Op{Fields: on(nil), Blocks: true, On: []string{"manager"}, Run: func(c *Call) (any, error) {
+	ops["manager.shutdown"] = Op{Fields: on(nil), Blocks: true, On: []string{"manager"}, Run: func(c *Call) (any, error) {
 		return nil, c.On.Manager.Shutdown()
 	}}
-	Ops["manager.connect"] = Op{Fields: on(map[string]Field{"authkey": {String, false}, "as": {Name, true}}), Blocks: true,
+	ops["manager.connect"] = Op{Fields: on(map[string]Field{"authkey": {String, false}, "as": {Name, true}}), Blocks: true,
 		On: []string{"manager"}, Run: connect}
-	Ops["manager.proxy"] = Op{Fields: on(map[string]Field{"name": {String, true}, "as": {Name, true}}),
+	ops["manager.proxy"] = Op{Fields: on(map[string]Field{"name": {String, true}, "as": {Name, true}}),
 		On: []string{"manager.connection"}, Run: proxyOp}
 
 	many := map[string]Field{"n": {Int, true}, "start": {Int, false}}
-	Ops["dict.set_many"] = Op{Fields: on(many), Blocks: true, On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.set_many"] = Op{Fields: on(many), Blocks: true, On: dict, Run: func(c *Call) (any, error) {
 		n, _ := c.int("n")
 		start, _ := c.int("start")
 		for k := start; k < start+n; k++ {
@@ -220,7 +220,7 @@ func managerOps() map[string]Op {
 		}
 		return n, nil
 	}}
-	Ops["dict.get_many"] = Op{Fields: on(many), Blocks: true, On: dict, Run: func(c *Call) (any, error) {
+	ops["dict.get_many"] = Op{Fields: on(many), Blocks: true, On: dict, Run: func(c *Call) (any, error) {
 		n, _ := c.int("n")
 		start, _ := c.int("start")
 		for k := start; k < start+n; k++ {
@@ -230,7 +230,7 @@ func managerOps() map[string]Op {
 		}
 		return n, nil
 	}}
-	return Ops
+	return ops
 }
 
 // clampIndex keeps an index an int (a huge one is out of range anyway).

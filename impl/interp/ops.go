@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"context"
 	"maps"
 	"time"
 
@@ -105,4 +106,13 @@ func on(more map[string]Field) map[string]Field {
 	fields := map[string]Field{"on": {ResourceName, true}}
 	maps.Copy(fields, more)
 	return fields
+}
+
+// timeoutContext returns a context that ends after the step's timeout, if
+// it has one (a negative timeout polls, as in CPython).
+func (c *Call) timeoutContext() (context.Context, context.CancelFunc) {
+	if d, ok := c.duration("timeout"); ok {
+		return context.WithTimeout(context.Background(), max(d, 0))
+	}
+	return context.WithCancel(context.Background())
 }

@@ -31,7 +31,7 @@ import (
 // poolOps are the ops of the pool family, and result.* on the async results
 // that apply_async and map_async bind.
 func poolOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	pools := []string{"pool"}
 	task := func(more map[string]Field) map[string]Field {
 		return on(mergeFields(map[string]Field{"program": {Name, true}, "args": {List, false}}, more))
@@ -45,50 +45,50 @@ func poolOps() map[string]Op {
 	}
 	timeout := Field{Number, false}
 
-	Ops["pool.apply"] = Op{Fields: task(nil), Blocks: true, On: pools, Run: poolApply}
-	Ops["pool.apply_async"] = Op{Fields: task(map[string]Field{"as": {Name, true}, "callback": {Bool, false},
+	ops["pool.apply"] = Op{Fields: task(nil), Blocks: true, On: pools, Run: poolApply}
+	ops["pool.apply_async"] = Op{Fields: task(map[string]Field{"as": {Name, true}, "callback": {Bool, false},
 		"error_callback": {Bool, false}}), On: pools, Run: poolApplyAsync}
-	Ops["pool.map"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, false) }}
-	Ops["pool.starmap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, true) }}
-	Ops["pool.map_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
+	ops["pool.map"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, false) }}
+	ops["pool.starmap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, true) }}
+	ops["pool.map_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
 		Run: func(c *Call) (any, error) { return poolMapAsync(c, false) }}
-	Ops["pool.starmap_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
+	ops["pool.starmap_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
 		Run: func(c *Call) (any, error) { return poolMapAsync(c, true) }}
-	Ops["pool.imap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, true) }}
-	Ops["pool.imap_unordered"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, false) }}
-	Ops["pool.close"] = Op{Fields: on(nil), On: pools, Run: func(c *Call) (any, error) {
+	ops["pool.imap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, true) }}
+	ops["pool.imap_unordered"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, false) }}
+	ops["pool.close"] = Op{Fields: on(nil), On: pools, Run: func(c *Call) (any, error) {
 		p, err := poolOf(c)
 		if err != nil {
 			return nil, err
 		}
 		return nil, p.Close()
 	}}
-	Ops["pool.join"] = Op{Fields: on(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) {
+	ops["pool.join"] = Op{Fields: on(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) {
 		p, err := poolOf(c)
 		if err != nil {
 			return nil, err
 		}
 		return nil, p.Join(context.Background())
 	}}
-	Ops["pool.terminate"] = Op{Fields: on(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) {
+	ops["pool.terminate"] = Op{Fields: on(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) {
 		p, err := poolOf(c)
 		if err != nil {
 			return nil, err
 		}
 		return nil, p.Terminate()
 	}}
-	Ops["pool.apply_many"] = Op{Fields: task(map[string]Field{"n": {Int, true}}), Blocks: true, On: pools, Run: poolApplyMany}
+	ops["pool.apply_many"] = Op{Fields: task(map[string]Field{"n": {Int, true}}), Blocks: true, On: pools, Run: poolApplyMany}
 
-	Ops["result.get"] = Op{Fields: result(map[string]Field{"timeout": timeout}), Blocks: true, Run: func(c *Call) (any, error) {
+	ops["result.get"] = Op{Fields: result(map[string]Field{"timeout": timeout}), Blocks: true, Run: func(c *Call) (any, error) {
 		return eachResult(c, func(r *asyncResult) (any, error) {
-			ctx, cancel := timeoutContext(c)
+			ctx, cancel := c.timeoutContext()
 			defer cancel()
 			return r.get(ctx)
 		})
 	}}
-	Ops["result.wait"] = Op{Fields: result(map[string]Field{"timeout": timeout}), Blocks: true, Run: func(c *Call) (any, error) {
+	ops["result.wait"] = Op{Fields: result(map[string]Field{"timeout": timeout}), Blocks: true, Run: func(c *Call) (any, error) {
 		return eachResult(c, func(r *asyncResult) (any, error) {
-			ctx, cancel := timeoutContext(c)
+			ctx, cancel := c.timeoutContext()
 			defer cancel()
 			if err := r.wait(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 				return nil, err
@@ -96,13 +96,13 @@ func poolOps() map[string]Op {
 			return nil, nil // a wait that times out is no error, as in CPython
 		})
 	}}
-	Ops["result.ready"] = Op{Fields: result(nil), Run: func(c *Call) (any, error) {
+	ops["result.ready"] = Op{Fields: result(nil), Run: func(c *Call) (any, error) {
 		return eachResult(c, func(r *asyncResult) (any, error) { return r.ready(), nil })
 	}}
-	Ops["result.successful"] = Op{Fields: result(nil), Run: func(c *Call) (any, error) {
+	ops["result.successful"] = Op{Fields: result(nil), Run: func(c *Call) (any, error) {
 		return eachResult(c, func(r *asyncResult) (any, error) { return r.successful() })
 	}}
-	return Ops
+	return ops
 }
 
 func mergeFields(a, b map[string]Field) map[string]Field {
@@ -110,14 +110,6 @@ func mergeFields(a, b map[string]Field) map[string]Field {
 		a[k] = f
 	}
 	return a
-}
-
-// timeoutContext is the context of an op's optional "timeout".
-func timeoutContext(c *Call) (context.Context, context.CancelFunc) {
-	if d, ok := c.duration("timeout"); ok {
-		return context.WithTimeout(context.Background(), max(d, 0))
-	}
-	return context.WithCancel(context.Background())
 }
 
 // poolSpec is what a pool resource is made from, kept until main first uses

@@ -13,15 +13,15 @@ import (
 
 // processOps are the ops of the process and daemon families (protocol.md §6).
 func processOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	onProc := func(more map[string]Field) map[string]Field {
 		fields := map[string]Field{"proc": {Name, true}, "index": {Int, false}}
 		maps.Copy(fields, more)
 		return fields
 	}
-	Ops["spawn"] = Op{Fields: map[string]Field{"as": {Name, true}, "program": {Name, true}, "args": {List, false},
+	ops["spawn"] = Op{Fields: map[string]Field{"as": {Name, true}, "program": {Name, true}, "args": {List, false},
 		"name": {String, false}, "prefix": {String, false}, "daemon": {Bool, false}}, Run: spawn}
-	Ops["start"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
+	ops["start"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
 		if err := c.Proc.Start(); err != nil {
 			return nil, err
 		}
@@ -30,22 +30,22 @@ func processOps() map[string]Op {
 	// join joins a process ("proc") or a joinable queue ("on", queue.go).
 	joinFields := onProc(map[string]Field{"timeout": {Number, false}, "on": {ResourceName, false}})
 	joinFields["proc"] = Field{Name, false}
-	Ops["join"] = Op{Fields: joinFields, OneOf: []string{"proc", "on"}, Blocks: true, On: []string{"joinable_queue"}, Run: join}
-	Ops["is_alive"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
-	Ops["exitcode"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
-	Ops["pid"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
+	ops["join"] = Op{Fields: joinFields, OneOf: []string{"proc", "on"}, Blocks: true, On: []string{"joinable_queue"}, Run: join}
+	ops["is_alive"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
+	ops["exitcode"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
+	ops["pid"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
 		if pid := c.Proc.Pid(); pid != 0 {
 			return int64(pid), nil
 		}
 		return nil, nil
 	}}
-	Ops["name"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
-	Ops["terminate"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
-	Ops["kill"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
-	Ops["set_daemon"] = Op{Fields: onProc(map[string]Field{"value": {Bool, true}}), Run: func(c *Call) (any, error) {
+	ops["name"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
+	ops["terminate"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
+	ops["kill"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
+	ops["set_daemon"] = Op{Fields: onProc(map[string]Field{"value": {Bool, true}}), Run: func(c *Call) (any, error) {
 		return nil, c.Proc.SetDaemon(c.In["value"].(bool))
 	}}
-	Ops["active_children"] = Op{Fields: map[string]Field{}, Run: func(*Call) (any, error) {
+	ops["active_children"] = Op{Fields: map[string]Field{}, Run: func(*Call) (any, error) {
 		var names []string
 		for _, p := range mp.ActiveChildren() {
 			names = append(names, p.Name())
@@ -57,7 +57,7 @@ func processOps() map[string]Op {
 		}
 		return list, nil
 	}}
-	return Ops
+	return ops
 }
 
 // childArg is what a child needs to run one program of the scenario. The

@@ -13,7 +13,7 @@ import (
 // join_thread and cancel_join_thread are no-ops: mp's Queue has no feeder
 // thread (a put has written its item when it returns).
 func queueOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	queues := []string{"queue", "joinable_queue", "simple_queue"}
 	bounded := []string{"queue", "joinable_queue"}
 	joinable := []string{"joinable_queue"}
@@ -21,37 +21,37 @@ func queueOps() map[string]Op {
 	timeout := Field{Number, false}
 	value := Field{Value, true}
 
-	Ops["put"] = Op{Fields: on(map[string]Field{"value": value, "block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: put}
-	Ops["get"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: get}
-	Ops["put_nowait"] = Op{Fields: on(map[string]Field{"value": value}), On: bounded, Run: func(c *Call) (any, error) {
+	ops["put"] = Op{Fields: on(map[string]Field{"value": value, "block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: put}
+	ops["get"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: queues, Run: get}
+	ops["put_nowait"] = Op{Fields: on(map[string]Field{"value": value}), On: bounded, Run: func(c *Call) (any, error) {
 		return nil, c.On.Queue.PutBytesNowait(encodeMessage(c.In["value"]))
 	}}
-	Ops["get_nowait"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
+	ops["get_nowait"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
 		return decodeMessage(c.On.Queue.GetBytesNowait())
 	}}
-	Ops["qsize"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return int64(c.On.Queue.Qsize()), nil }}
-	Ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) { return c.On.Queue.Empty(), nil }}
-	Ops["full"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return c.On.Queue.Full(), nil }}
-	Ops["close"] = Op{Fields: on(nil), On: append(queues[:3:3], ends...), Run: func(c *Call) (any, error) {
+	ops["qsize"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return int64(c.On.Queue.Qsize()), nil }}
+	ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) { return c.On.Queue.Empty(), nil }}
+	ops["full"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return c.On.Queue.Full(), nil }}
+	ops["close"] = Op{Fields: on(nil), On: append(queues[:3:3], ends...), Run: func(c *Call) (any, error) {
 		if c.On.Conn != nil {
 			return nil, c.On.Conn.Close()
 		}
 		return nil, c.On.Queue.Close()
 	}}
-	Ops["join_thread"] = Op{Fields: on(nil), Blocks: true, On: bounded, Run: func(c *Call) (any, error) { c.On.Queue.JoinThread(); return nil, nil }}
-	Ops["cancel_join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
+	ops["join_thread"] = Op{Fields: on(nil), Blocks: true, On: bounded, Run: func(c *Call) (any, error) { c.On.Queue.JoinThread(); return nil, nil }}
+	ops["cancel_join_thread"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) {
 		c.On.Queue.CancelJoinThread()
 		return nil, nil
 	}}
-	Ops["task_done"] = Op{Fields: on(nil), On: joinable, Run: func(c *Call) (any, error) { return nil, c.On.Joinable.TaskDone() }}
+	ops["task_done"] = Op{Fields: on(nil), On: joinable, Run: func(c *Call) (any, error) { return nil, c.On.Joinable.TaskDone() }}
 	many, collect := sendManyFields, recvManyFields
-	Ops["put_many"] = Op{Fields: on(many), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
+	ops["put_many"] = Op{Fields: on(many), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
 		return sendMany(c, func(b []byte) error { return c.On.Queue.PutBytes(context.Background(), b) })
 	}}
-	Ops["get_many"] = Op{Fields: on(collect), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
+	ops["get_many"] = Op{Fields: on(collect), Blocks: true, On: queues, Run: func(c *Call) (any, error) {
 		return recvMany(c, func(buf []byte) ([]byte, error) { return c.On.Queue.GetBytesInto(context.Background(), buf) })
 	}}
-	return Ops
+	return ops
 }
 
 // encodeMessage is a value as a queue item or pipe message: a bytes value as

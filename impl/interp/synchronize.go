@@ -10,7 +10,7 @@ import (
 // synchronizeOps are the ops of the lock, rlock, semaphore, event, condition
 // and barrier families, and their bulk op (protocol.md §6).
 func synchronizeOps() map[string]Op {
-	Ops := map[string]Op{}
+	ops := map[string]Op{}
 	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock"}
 	semaphores := []string{"semaphore", "bounded_semaphore"}
 	event := []string{"event"}
@@ -18,44 +18,35 @@ func synchronizeOps() map[string]Op {
 	barrier := []string{"barrier"}
 	timeout := Field{Number, false}
 
-	Ops["acquire"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: lockers, Run: acquire}
-	Ops["release"] = Op{Fields: on(nil), On: lockers, Run: func(c *Call) (any, error) {
+	ops["acquire"] = Op{Fields: on(map[string]Field{"block": {Bool, false}, "timeout": timeout}), Blocks: true, On: lockers, Run: acquire}
+	ops["release"] = Op{Fields: on(nil), On: lockers, Run: func(c *Call) (any, error) {
 		return nil, c.On.locker().Release()
 	}}
-	Ops["get_value"] = Op{Fields: on(nil), On: semaphores, Run: func(c *Call) (any, error) {
+	ops["get_value"] = Op{Fields: on(nil), On: semaphores, Run: func(c *Call) (any, error) {
 		return int64(c.On.Semaphore.Value()), nil
 	}}
-	Ops["set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Set(); return nil, nil }}
-	Ops["clear"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Clear(); return nil, nil }}
-	Ops["is_set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { return c.On.Event.IsSet(), nil }}
-	Ops["wait"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: []string{"event", "condition", "barrier"}, Run: wait}
-	Ops["wait_for"] = Op{Fields: on(map[string]Field{"until": {Step, true}, "timeout": timeout}), Blocks: true, On: condition, Run: waitFor}
-	Ops["notify"] = Op{Fields: on(map[string]Field{"n": {Int, false}}), On: condition, Run: func(c *Call) (any, error) {
+	ops["set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Set(); return nil, nil }}
+	ops["clear"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { c.On.Event.Clear(); return nil, nil }}
+	ops["is_set"] = Op{Fields: on(nil), On: event, Run: func(c *Call) (any, error) { return c.On.Event.IsSet(), nil }}
+	ops["wait"] = Op{Fields: on(map[string]Field{"timeout": timeout}), Blocks: true, On: []string{"event", "condition", "barrier"}, Run: wait}
+	ops["wait_for"] = Op{Fields: on(map[string]Field{"until": {Step, true}, "timeout": timeout}), Blocks: true, On: condition, Run: waitFor}
+	ops["notify"] = Op{Fields: on(map[string]Field{"n": {Int, false}}), On: condition, Run: func(c *Call) (any, error) {
 		n, ok := c.int("n")
 		if !ok {
 			n = 1
 		}
 		return nil, c.On.Condition.Notify(int(min(max(n, 0), math.MaxInt32)))
 	}}
-	Ops["notify_all"] = Op{Fields: on(nil), On: condition, Run: func(c *Call) (any, error) {
+	ops["notify_all"] = Op{Fields: on(nil), On: condition, Run: func(c *Call) (any, error) {
 		return nil, c.On.Condition.NotifyAll()
 	}}
-	Ops["abort"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Abort(); return nil, nil }}
-	Ops["reset"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Reset(); return nil, nil }}
-	Ops["parties"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.Parties()), nil }}
-	Ops["n_waiting"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.NWaiting()), nil }}
-	Ops["broken"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return c.On.Barrier.Broken(), nil }}
-	Ops["acquire_release_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: lockers, Run: acquireReleaseMany}
-	return Ops
-}
-
-// timeoutContext returns a context that ends after the step's timeout, if
-// it has one (a negative timeout polls, as in CPython).
-func (c *Call) timeoutContext() (context.Context, context.CancelFunc) {
-	if d, ok := c.duration("timeout"); ok {
-		return context.WithTimeout(context.Background(), max(d, 0))
-	}
-	return context.WithCancel(context.Background())
+	ops["abort"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Abort(); return nil, nil }}
+	ops["reset"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { c.On.Barrier.Reset(); return nil, nil }}
+	ops["parties"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.Parties()), nil }}
+	ops["n_waiting"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return int64(c.On.Barrier.NWaiting()), nil }}
+	ops["broken"] = Op{Fields: on(nil), On: barrier, Run: func(c *Call) (any, error) { return c.On.Barrier.Broken(), nil }}
+	ops["acquire_release_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: lockers, Run: acquireReleaseMany}
+	return ops
 }
 
 func acquire(c *Call) (any, error) {

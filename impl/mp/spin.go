@@ -114,11 +114,11 @@ const (
 // nanoseconds since start.
 var contendedUntil atomic.Int64
 
-var start = time.Now()
+var spinEpoch = time.Now()
 
-func sinceStart() int64 { return int64(time.Since(start)) }
+func sinceStart() int64 { return int64(time.Since(spinEpoch)) }
 
-// contended reports whether a yield lost a time slice within contendedFor.
+// contended reports whether yields lost time slices within contendedFor.
 func contended() bool { return sinceStart() < contendedUntil.Load() }
 
 // yield yields the CPU to another runnable process, and reports whether it
@@ -135,7 +135,9 @@ func yield(lateInARow int32) bool {
 	unix.RawSyscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 	now := sinceStart()
 	if now-t <= int64(sliceLost) {
-		lateYields.Store(0)
+		if lateYields.Load() != 0 { // most yields are on time: leave the word unwritten
+			lateYields.Store(0)
+		}
 		return true
 	}
 	if lateYields.Add(1) >= lateInARow {
