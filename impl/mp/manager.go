@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -171,7 +170,7 @@ func listen(network, address string) (fd int, addr, path string, err error) {
 		family = unix.AF_INET
 		port := 0
 		if address != "" {
-			h, p, err := net.SplitHostPort(address)
+			h, p, err := splitHostPort(address)
 			if err != nil {
 				return 0, "", "", err
 			}
@@ -182,12 +181,10 @@ func listen(network, address string) (fd int, addr, path string, err error) {
 				host = h
 			}
 		}
-		ip := net.ParseIP(host).To4()
-		if ip == nil {
-			return 0, "", "", fmt.Errorf("serve tcp: %q is not an IPv4 address", host)
+		sa4, err := inet4(host, port)
+		if err != nil {
+			return 0, "", "", fmt.Errorf("serve tcp: %w", err)
 		}
-		sa4 := &unix.SockaddrInet4{Port: port}
-		copy(sa4.Addr[:], ip)
 		sa = sa4
 	default:
 		return 0, "", "", fmt.Errorf("cannot serve on network %q (want unix or tcp)", network)
@@ -213,7 +210,7 @@ func listen(network, address string) (fd int, addr, path string, err error) {
 			unix.Close(fd)
 			return 0, "", "", err
 		}
-		address = net.JoinHostPort(host, strconv.Itoa(got.(*unix.SockaddrInet4).Port))
+		address = joinHostPort(host, got.(*unix.SockaddrInet4).Port)
 	}
 	return fd, address, path, nil
 }

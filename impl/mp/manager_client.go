@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -97,17 +96,15 @@ func (cl *managerClient) dial() (*managerConn, error) {
 	case "unix":
 		sa = &unix.SockaddrUnix{Name: cl.address}
 	case "tcp":
-		host, port, err := net.SplitHostPort(cl.address)
+		host, port, err := splitHostPort(cl.address)
+		if err != nil {
+			return nil, fmt.Errorf("mp: manager %w", err)
+		}
+		p, _ := strconv.Atoi(port)
+		sa4, err := inet4(host, p)
 		if err != nil {
 			return nil, fmt.Errorf("mp: manager address %q: %w", cl.address, err)
 		}
-		p, _ := strconv.Atoi(port)
-		ip := net.ParseIP(host).To4()
-		if ip == nil {
-			return nil, fmt.Errorf("mp: manager address %q: not an IPv4 address", cl.address)
-		}
-		sa4 := &unix.SockaddrInet4{Port: p}
-		copy(sa4.Addr[:], ip)
 		sa, family = sa4, unix.AF_INET
 	default:
 		return nil, fmt.Errorf("mp: manager network %q: want unix or tcp", cl.network)

@@ -7,10 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/mpconform/mpconform/impl/mp"
+	"golang.org/x/sys/unix"
 )
 
 func newManager(t testing.TB, opts ...mp.ManagerOption) *mp.Manager {
@@ -488,7 +490,7 @@ func TestManagerRemote(t *testing.T) {
 
 // handshake authenticates a raw connection as a client, as CPython's
 // answer_challenge then deliver_challenge (3.12, sha256).
-func handshake(t *testing.T, c net.Conn, key []byte) {
+func handshake(t *testing.T, c *os.File, key []byte) {
 	t.Helper()
 	mac := func(msg []byte) []byte {
 		h := hmac.New(sha256.New, key)
@@ -511,7 +513,35 @@ func handshake(t *testing.T, c net.Conn, key []byte) {
 	writeFrame(t, c, []byte("#WELCOME#"))
 }
 
-func readFrame(t *testing.T, c net.Conn) []byte {
+// dial connects a raw socket to a manager, with golang.org/x/sys/unix: a test
+// that imported package net would make this test binary dynamically linked,
+// and its children slower to start than a program's (see manager_addr.go).
+func dial(network, addr string) (*os.File, error) {
+	var sa unix.Sockaddr = &unix.SockaddrUnix{Name: addr}
+	family := unix.AF_UNIX
+	if network == "tcp" {
+		i := strings.LastIndexByte(addr, ':')
+		port, err := strconv.Atoi(addr[i+1:])
+		if err != nil {
+			return nil, err
+		}
+		sa4 := &unix.SockaddrInet4{Port: port}
+		copy(sa4.Addr[:], netip.MustParseAddr(addr[:i]).AsSlice())
+		sa, family = sa4, unix.AF_INET
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Connect(fd, sa); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	unix.SetNonblock(fd, true) // so that deadlines work
+	return os.NewFile(uintptr(fd), network+":"+addr), nil
+}
+
+func readFrame(t *testing.T, c *os.File) []byte {
 	t.Helper()
 	var hdr [4]byte
 	if _, err := io.ReadFull(c, hdr[:]); err != nil {
@@ -524,7 +554,7 @@ func readFrame(t *testing.T, c net.Conn) []byte {
 	return b
 }
 
-func writeFrame(t *testing.T, c net.Conn, b []byte) {
+func writeFrame(t *testing.T, c *os.File, b []byte) {
 	t.Helper()
 	if _, err := c.Write(binary.LittleEndian.AppendUint32(nil, uint32(len(b)))); err != nil {
 		t.Fatal(err)
@@ -535,7 +565,7 @@ func writeFrame(t *testing.T, c net.Conn, b []byte) {
 }
 
 // closedByServer reports whether the server closes c (within a while).
-func closedByServer(c net.Conn) bool {
+func closedByServer(c *os.File) bool {
 	c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	_, err := io.ReadAll(c)
 	// EOF (io.ReadAll returns nil), or a reset for the bytes it did not read.
@@ -552,19 +582,19 @@ func TestManagerMalformedFramesCloseOnlyTheirConnection(t *testing.T) {
 	od := must[mp.Proxy](t)(other.Proxy("d")).(*mp.DictProxy)
 
 	var wg sync.WaitGroup
-	bad := map[string]func(c net.Conn){
-		"garbage before the handshake": func(c net.Conn) { c.Write([]byte("GET / HTTP/1.0\r\n\r\n")) },
-		"oversized handshake":          func(c net.Conn) { readFrame(t, c); writeFrame(t, c, make([]byte, 300)) },
-		"oversized frame": func(c net.Conn) {
+	bad := map[string]func(c *os.File){
+		"garbage before the handshake": func(c *os.File) { c.Write([]byte("GET / HTTP/1.0\r\n\r\n")) },
+		"oversized handshake":          func(c *os.File) { readFrame(t, c); writeFrame(t, c, make([]byte, 300)) },
+		"oversized frame": func(c *os.File) {
 			handshake(t, c, key)
 			c.Write(binary.LittleEndian.AppendUint32(nil, 1<<30))
 		},
-		"unknown op": func(c net.Conn) { handshake(t, c, key); writeFrame(t, c, []byte{'?', 1}) },
-		"truncated value": func(c net.Conn) {
+		"unknown op": func(c *os.File) { handshake(t, c, key); writeFrame(t, c, []byte{'?', 1}) },
+		"truncated value": func(c *os.File) {
 			handshake(t, c, key)
 			writeFrame(t, c, []byte{'s', 1, 's', 200, 'x'})
 		},
-		"deep nesting": func(c net.Conn) {
+		"deep nesting": func(c *os.File) {
 			handshake(t, c, key)
 			b := []byte{'s', 1, 's', 0}
 			for range 10000 {
@@ -572,13 +602,13 @@ func TestManagerMalformedFramesCloseOnlyTheirConnection(t *testing.T) {
 			}
 			writeFrame(t, c, append(b, 'N')[:1<<10])
 		},
-		"empty frame": func(c net.Conn) { handshake(t, c, key); writeFrame(t, c, nil) },
+		"empty frame": func(c *os.File) { handshake(t, c, key); writeFrame(t, c, nil) },
 	}
 	for name, send := range bad {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.Dial("tcp", addr)
+			c, err := dial("tcp", addr)
 			if err != nil {
 				t.Error(err)
 				return
@@ -704,7 +734,7 @@ func TestManagerLeavesNothing(t *testing.T) {
 func TestManagerSilentClient(t *testing.T) {
 	m := newManager(t, mp.ManagerServe("unix", ""))
 	_, addr := m.Addr()
-	silent, err := net.Dial("unix", addr)
+	silent, err := dial("unix", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
