@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,13 +100,13 @@ var errUnusedSpare = errors.New("mp: unused spare")
 func readBootstrap() (bootstrap, error) {
 	var b bootstrap
 	f := os.NewFile(bootstrapFD, "mp-bootstrap")
-	data, err := io.ReadAll(f)
+	data, err := readBootstrapFrame(f)
 	f.Close()
-	if err != nil {
-		return b, err
-	}
-	if len(data) == 0 {
+	if err == io.EOF {
 		return b, errUnusedSpare
+	}
+	if err != nil {
+		return b, fmt.Errorf("reading the bootstrap: %w", err)
 	}
 	if b, err = decodeBootstrap(data); err != nil {
 		return b, err
@@ -118,6 +119,38 @@ func readBootstrap() (bootstrap, error) {
 		inherited = append(inherited, os.NewFile(uintptr(fd), fmt.Sprintf("mp-inherited-%d", i)))
 	}
 	return b, nil
+}
+
+// The bootstrap message is framed, its length first (8 bytes, little-endian),
+// and not ended by the pipe's end: until a child started at the same time
+// has executed, it holds a copy of the write end, and a child that read to
+// the end would wait for that exec too.
+func bootstrapFrame(payload []byte) []byte {
+	return append(binary.LittleEndian.AppendUint64(nil, uint64(len(payload))), payload...)
+}
+
+// maxBootstrap bounds the length a frame may announce: far more than an
+// argument needs, less than a corrupt length could make a child allocate.
+const maxBootstrap = 1 << 34
+
+// readBootstrapFrame reads one frame; io.EOF if the pipe ended before it began.
+func readBootstrapFrame(r io.Reader) ([]byte, error) {
+	var hdr [8]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = errors.New("truncated length")
+		}
+		return nil, err
+	}
+	n := binary.LittleEndian.Uint64(hdr[:])
+	if n > maxBootstrap {
+		return nil, fmt.Errorf("length %d", n)
+	}
+	data := make([]byte, n)
+	if got, err := io.ReadFull(r, data); err != nil {
+		return nil, fmt.Errorf("%d of %d bytes: %w", got, n, io.ErrUnexpectedEOF)
+	}
+	return data, nil
 }
 
 // maxFiles bounds the files a bootstrap may announce: far more than any
@@ -193,11 +226,12 @@ func spawn(p *Process, daemon bool) (*os.Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mp: encoding the argument of %s: %w", p.name, err)
 	}
-	payload, err := json.Marshal(bootstrap{Target: p.target, Arg: arg, Name: p.name,
+	msg, err := json.Marshal(bootstrap{Target: p.target, Arg: arg, Name: p.name,
 		Identity: p.identity, Daemon: daemon, Files: len(files)})
 	if err != nil {
 		return nil, err
 	}
+	payload := bootstrapFrame(msg)
 	// A spare can only be what a plain child would have been: fds cannot be
 	// added to a process after exec, nor its parent-death signal changed
 	// from here.
@@ -249,118 +283,6 @@ func execChild(env []string, stdout, stderr *os.File, files []*os.File, deathSig
 		return nil, nil, err
 	}
 	return proc, w, nil
-}
-
-// A spare is a child executed ahead of need, blocked reading its bootstrap:
-// exec and the Go runtime's start-up, most of what starting a child costs,
-// are then paid while the parent does something else, not in Start. It is
-// exactly what a plain child (no files, default parent-death signal) would
-// be, except for what it inherited from the parent's state when it was
-// executed: the environment, the working directory and stdout/stderr are
-// checked before use, and a spare that no longer matches is discarded.
-// There is at most one, made after a plain Start (so a program that starts
-// no children pays nothing); it is no child until used: not in
-// ActiveChildren, and Shutdown discards it rather than joining it.
-type spareChild struct {
-	proc           *os.Process
-	w              *os.File // write end of its bootstrap pipe
-	env            []string // os.Environ() when it was executed
-	dir            string   // the working directory then
-	stdout, stderr *os.File // os.Stdout and os.Stderr then
-}
-
-var spares struct {
-	sync.Mutex
-	next    *spareChild
-	filling bool           // a goroutine is executing the next spare
-	reaping sync.WaitGroup // discarded spares not yet reaped
-}
-
-// spareReady is signalled when filling ends.
-var spareReady = sync.NewCond(&spares.Mutex)
-
-// fillSpare has a spare executed in the background unless there is one
-// already, on its way or ready.
-func fillSpare() {
-	spares.Lock()
-	defer spares.Unlock()
-	if spares.next != nil || spares.filling || self.daemon {
-		return
-	}
-	spares.filling = true
-	go func() {
-		s := &spareChild{env: os.Environ(), stdout: os.Stdout, stderr: os.Stderr}
-		dir, err := syscall.Getwd()
-		if err == nil {
-			s.dir = dir
-			s.proc, s.w, err = execChild(s.env, s.stdout, s.stderr, nil, defaultDeathSig)
-		}
-		spares.Lock()
-		defer spares.Unlock()
-		spares.filling = false
-		if err == nil {
-			spares.next = s
-		} // else: no spare; Start will start children cold
-		spareReady.Broadcast()
-	}()
-}
-
-// takeSpare removes the spare and returns it, or nil. One being executed is
-// waited for: it is further along than a cold start would be, which would
-// wait for it on the spawner thread anyway.
-func takeSpare() *spareChild {
-	spares.Lock()
-	defer spares.Unlock()
-	for spares.filling {
-		spareReady.Wait()
-	}
-	s := spares.next
-	spares.next = nil
-	return s
-}
-
-// useSpare sends payload to the spare and returns it as the new child, if
-// there is a spare and it still matches the parent's state; nil otherwise.
-func useSpare(payload []byte) *os.Process {
-	s := takeSpare()
-	if s == nil {
-		return nil
-	}
-	dir, err := syscall.Getwd()
-	if err != nil || dir != s.dir || os.Stdout != s.stdout || os.Stderr != s.stderr ||
-		!slices.Equal(os.Environ(), s.env) {
-		discardSpare(s)
-		return nil
-	}
-	_, err = s.w.Write(payload)
-	s.w.Close()
-	if err != nil {
-		// It died (someone killed it): get rid of whatever is left.
-		s.proc.Kill()
-		discardSpare(s)
-		return nil
-	}
-	return s.proc
-}
-
-// discardSpare closes the spare's pipe, so it exits 0 silently, and has it
-// reaped in the background (Shutdown waits for that).
-func discardSpare(s *spareChild) {
-	s.w.Close()
-	spares.reaping.Add(1)
-	go func() {
-		defer spares.reaping.Done()
-		s.proc.Wait()
-	}()
-}
-
-// closeSpare discards the spare, if any, and waits until every discarded
-// spare has exited and been reaped.
-func closeSpare() {
-	if s := takeSpare(); s != nil {
-		discardSpare(s)
-	}
-	spares.reaping.Wait()
 }
 
 // A child's stdin is /dev/null, as in CPython: it must not compete with its

@@ -47,14 +47,18 @@
 // so that a killed program leaves no orphan behind.
 //
 // Executing a child and starting its Go runtime take most of the time Start
-// would; so after the first Start, the package keeps one spare child executed
-// in advance, waiting for its target, and the next Start that passes no files
-// (no Lock and the like) and keeps the default ParentDeathSignal hands it its
-// target instead of executing a new one. The spare is used only if the
-// environment, the working directory, os.Stdout and os.Stderr are still what
-// it inherited; otherwise it is discarded. It is invisible: not among
-// ActiveChildren, and Shutdown and Exit end it first. A program that starts
-// no children never has one.
+// would; so after the first Start, the package keeps a spare child executed
+// in advance, waiting for its target (two after the second Start), and a
+// Start that passes no files (no Lock and the like) and keeps the default
+// ParentDeathSignal hands one its target instead of executing a new one. A
+// spare is used only if the environment, the working directory, os.Stdout
+// and os.Stderr are still what it inherited; otherwise it is discarded. It
+// is invisible: not among ActiveChildren, and Shutdown and Exit end it
+// first. A program that starts no children never has one. What a child
+// still pays is mostly the kernel's: its exec, its page faults, its exit. A
+// statically linked program pays less: package mp does not import net, whose
+// C resolver makes a program dynamically linked (build with CGO_ENABLED=0
+// or -tags netgo if the program needs net).
 //
 // Errors that callers may want to tell apart wrap the sentinels of errors.go,
 // for errors.Is: a second Start, SetDaemon after Start, or Start in a daemonic
