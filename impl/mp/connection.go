@@ -45,6 +45,9 @@ type Conn struct {
 	// both): for each direction, how many bytes were sent and received.
 	seg     *segment
 	in, out *connDir
+	// A duplex Conn's mailbox slots (connection_box.go).
+	inBox, outBox   *connBox
+	inData, outData []byte
 
 	sendMu, recvMu sync.Mutex
 	closed         bool
@@ -83,7 +86,10 @@ type connDir struct {
 
 // connState is a duplex pipe's shared segment: dir[0] carries what the
 // first end sends.
-type connState struct{ dir [2]connDir }
+type connState struct {
+	dir [2]connDir
+	box [2]connBox
+}
 
 const (
 	spinRecvMin    = 2 * time.Microsecond
@@ -112,7 +118,7 @@ func Pipe(duplex bool) (*Conn, *Conn, error) {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 1<<20)
 		}
 		a, b := newConn(fds[0], true, true), newConn(fds[1], true, true)
-		seg, err := newSegment("pipe")
+		seg, err := newSegmentSize("pipe", segmentSize+2*boxSize)
 		if err != nil {
 			a.file.Close()
 			b.file.Close()
@@ -136,6 +142,9 @@ func Pipe(duplex bool) (*Conn, *Conn, error) {
 func (c *Conn) attach(seg *segment, side int) {
 	st := at[connState](seg)
 	c.seg, c.in, c.out = seg, &st.dir[1-side], &st.dir[side]
+	c.inBox, c.outBox = &st.box[1-side], &st.box[side]
+	data := func(dir int) []byte { return seg.mem[segmentSize+dir*boxSize:][:boxSize:boxSize] }
+	c.inData, c.outData = data(1-side), data(side)
 }
 
 func newConn(fd int, r, w bool) *Conn {
@@ -159,6 +168,9 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 	}
 	if !c.writable {
 		return errReadOnly
+	}
+	if c.putBox(b) {
+		return nil
 	}
 	if len(b) <= 64<<10 {
 		if cap(c.wbuf) < headerSize+len(b) {
@@ -239,9 +251,29 @@ func (c *Conn) recv(ctx context.Context, maxlength int, buf []byte) ([]byte, err
 		return nil, errWriteOnly
 	}
 	hdr := c.hdr[:]
-	k, err := c.recvSpin(ctx, hdr)
-	if err != nil {
-		return nil, err
+	var k int
+	var err error
+	for {
+		if b, ok := c.takeBox(buf); ok {
+			return checkLength(b, maxlength)
+		}
+		k, err = c.recvSpin(ctx, hdr)
+		if err == errBoxed {
+			if b, ok := c.awaitBox(buf); ok {
+				return checkLength(b, maxlength)
+			}
+			continue
+		}
+		if errors.Is(err, ErrEOF) {
+			// What the slot holds was sent before the end.
+			if b, ok := c.takeBox(buf); ok {
+				return checkLength(b, maxlength)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	if err := c.read(hdr[k:]); err != nil {
 		if k > 0 && errors.Is(err, ErrEOF) {
@@ -269,11 +301,21 @@ func (c *Conn) recv(ctx context.Context, maxlength int, buf []byte) ([]byte, err
 	if c.in != nil {
 		c.in.recv.Add(headerSize + n)
 	}
-	if maxlength >= 0 && int(n) > maxlength {
-		return nil, fmt.Errorf("%w: bad message length %d (maxlength %d)", ErrValue, n, maxlength)
+	return checkLength(b, maxlength)
+}
+
+// checkLength fails a message longer than maxlength (if not negative),
+// which is received all the same.
+func checkLength(b []byte, maxlength int) ([]byte, error) {
+	if maxlength >= 0 && len(b) > maxlength {
+		return nil, fmt.Errorf("%w: bad message length %d (maxlength %d)", ErrValue, len(b), maxlength)
 	}
 	return b, nil
 }
+
+// errBoxed says that the mailbox holds the next message, or is being
+// written it.
+var errBoxed = errors.New("mp: the message is in the mailbox")
 
 // readMessage reads a message of n bytes. Memory grows with the bytes that
 // arrive, not with what the header announces, so that a corrupt length
@@ -299,6 +341,9 @@ func (c *Conn) readMessage(n uint64) ([]byte, error) {
 // ctx. It returns how many it received: at least one, unless it fails.
 func (c *Conn) recvSpin(ctx context.Context, b []byte) (int, error) {
 	if d := c.in; d != nil && !c.spinFor(d) {
+		if c.boxPending() {
+			return 0, errBoxed
+		}
 		// The counts say there is something to read: so does the socket,
 		// unless they are off, which a receive that would block sets right.
 		n, err := c.recvNow(b)
@@ -313,6 +358,10 @@ func (c *Conn) recvSpin(ctx context.Context, b []byte) (int, error) {
 			return n, err
 		}
 	}
+	if !c.sleep() {
+		return 0, errBoxed
+	}
+	defer c.wake()
 	if ctx.Done() != nil {
 		return c.recvBegin(ctx, b)
 	}
@@ -360,7 +409,7 @@ func (c *Conn) spinFor(d *connDir) (gaveUp bool) {
 		if int64(s-r) < 0 { // a sender died before it counted
 			d.recv.CompareAndSwap(r, s)
 		}
-		return int64(s-r) > 0
+		return int64(s-r) > 0 || c.boxPending()
 	}
 	if pending() {
 		return false
@@ -457,6 +506,10 @@ func (c *Conn) Poll(ctx context.Context) error {
 	if !readable {
 		return errWriteOnly
 	}
+	if c.boxPending() || !c.sleep() {
+		return nil
+	}
+	defer c.wake()
 	return waitFd(ctx, c.fd, unix.POLLIN)
 }
 
@@ -477,7 +530,7 @@ func (c *Conn) Close() error {
 	c.closed = true
 	err := c.file.Close()
 	if c.seg != nil {
-		c.in, c.out = nil, nil
+		c.in, c.out, c.inBox, c.outBox = nil, nil, nil, nil
 		err = errors.Join(err, c.seg.close())
 	}
 	return err
