@@ -146,3 +146,21 @@ func TestDeterministic(t *testing.T) {
 		t.Errorf("two runs on the same files differ:\n%s\n%s", a, b)
 	}
 }
+
+// A zero throughput has no log ratio: the row says "-" where it cannot tell,
+// and the gate does not claim the run was blind.
+func TestZeroValuesHaveNoInterval(t *testing.T) {
+	old := synth(t, 1, 6, 1e6, 0.4)
+	for _, res := range old.Results {
+		res.Values[1].Value = 0
+	}
+	rows := Compare(old, synth(t, 2, 6, 1e6, 0.4), Options{MaxRegression: 0.05})
+	var b bytes.Buffer
+	if err := Table(&b, rows, "old", "new", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	r := rows[1]
+	if !math.IsNaN(r.Lo) || !math.IsNaN(r.Detectable) || r.Blind {
+		t.Errorf("msgs/s of 0: interval [%v, %v], detectable %v, blind %v\n%s", r.Lo, r.Hi, r.Detectable, r.Blind, b.String())
+	}
+}
