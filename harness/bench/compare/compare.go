@@ -80,7 +80,7 @@ type Row struct {
 	New    Cell
 
 	Ratio       float64 // new centre / old centre, when both were measured
-	Lo, Hi      float64 // the confidence interval of new/old at 1-alpha; NaN when not known
+	Lo, Hi      float64 // the confidence interval of new/old at 1-alpha, when both were measured; NaN when not known
 	Comparison  benchmath.Comparison
 	Significant bool   // p < alpha with enough samples on each side
 	Regression  bool   // significant, the wrong way, beyond the threshold

@@ -19,7 +19,9 @@ func Gate(rows []Row, o Options, keep func(unit string) bool) (report string, fa
 	o = o.withDefaults()
 	thr := percentOf(o.MaxRegression)
 	var b strings.Builder
+	var names, regressed, blind []string // workloads gated, failed, blind
 	for _, r := range Regressions(rows) {
+		names, regressed = addName(names, r.Name), addName(regressed, r.Name)
 		ci := ""
 		if s := interval(r); s != "" {
 			ci = ", ratio in " + s
@@ -30,7 +32,6 @@ func Gate(rows []Row, o Options, keep func(unit string) bool) (report string, fa
 			100*r.Worse(), r.Comparison, ci, thr)
 		failed = true
 	}
-	var names, regressed, blind []string
 	detect := map[string][]string{} // workload -> what each blind unit could detect
 	other := map[string][]string{}  // workload -> why a blind unit could detect nothing
 	for _, r := range rows {
@@ -38,9 +39,6 @@ func Gate(rows []Row, o Options, keep func(unit string) bool) (report string, fa
 			continue
 		}
 		names = addName(names, r.Name)
-		if r.Regression {
-			regressed = addName(regressed, r.Name)
-		}
 		if r.Blind {
 			blind = addName(blind, r.Name)
 			if math.IsInf(r.Detectable, 1) {
