@@ -195,6 +195,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 	throughput := func(unit string) bool { return unit != "sec/op" }
 	opt := compare.Options{Alpha: *alpha, MaxRegression: *maxReg / 100}
 	var rows []compare.Row
+	labels := make([]string, len(impls))
+	for i, b := range impls {
+		labels[i] = b.label
+	}
+	compare.Sources(stdout, labels, files...)
 	if len(files) == 1 {
 		compare.Table(stdout, compare.One(files[0]), impls[0].label, "", throughput, false)
 	} else {
@@ -216,11 +221,11 @@ func benchCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if *ref != "" {
-		if s := compare.Summary(rows, opt); s != "" {
-			fmt.Fprint(stdout, s)
+		report, regressed := compare.Gate(rows, opt, throughput)
+		fmt.Fprint(stdout, report)
+		if regressed {
 			return exitError(1)
 		}
-		fmt.Fprintf(stdout, "gate: no significant regression beyond %g%% against %s\n", *maxReg, *ref)
 	}
 	if failed {
 		return exitError(1)

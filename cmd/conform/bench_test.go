@@ -27,13 +27,14 @@ func TestBenchWritesBenchstatFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(f.Results) != 2 || f.Config["impl"] != "go-reference" || f.Config["ncpu"] == "" {
+	if len(f.Results) != 2 || f.Config["impl"] != "go-reference" || f.Config["ncpu"] == "" || f.CPU() == "" ||
+		f.Config["goos"] == "" || f.Config["goarch"] == "" {
 		t.Fatalf("%s: %d results, config %v", path, len(f.Results), f.Config)
 	}
 	if f.Units.GetBetter("ops/s") != 1 {
 		t.Errorf("%s: no Unit line says ops/s is better higher", path)
 	}
-	if !strings.Contains(stdout, "Lock/uncontended") || !strings.Contains(stdout, "ops/s") {
+	if !strings.Contains(stdout, "Lock/uncontended") || !strings.Contains(stdout, "ops/s") || !strings.Contains(stdout, "(cpu: "+f.CPU()+")") {
 		t.Errorf("no table on stdout:\n%s", stdout)
 	}
 	bs, err := exec.Command("go", "tool", "benchstat", path).CombinedOutput()
@@ -72,19 +73,20 @@ esac
 	}
 }
 
-// writeSynthetic writes count samples of two benchmarks around rate.
-func writeSynthetic(t *testing.T, path string, seed uint64, rate float64) {
+// writeSynthetic writes 6 samples of two benchmarks around rate, with relative
+// noise, measured on cpu.
+func writeSynthetic(t *testing.T, path string, seed uint64, rate, noise float64, cpu string) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 7))
 	var b bytes.Buffer
-	w, err := benchfile.NewWriter(&b, [][2]string{{"impl", "go-reference"}}, map[string]string{"msgs/s": "higher"}, 2)
+	w, err := benchfile.NewWriter(&b, [][2]string{{"cpu", cpu}, {"impl", "go-reference"}}, map[string]string{"msgs/s": "higher"}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 6 {
-		v := rate * (1 + 0.03*(2*r.Float64()-1))
+		v := rate * (1 + noise*(2*r.Float64()-1))
 		w.Result("Queue/p=1/c=1/size=8B", 100000, benchfile.Value{Value: 1e9 / v, Unit: "ns/op"}, benchfile.Value{Value: v, Unit: "msgs/s"})
-		w.Result("Lock/uncontended", 100000, benchfile.Value{Value: 5 * (1 + 0.03*r.Float64()), Unit: "ns/op"})
+		w.Result("Lock/uncontended", 100000, benchfile.Value{Value: 5 * (1 + noise*r.Float64()), Unit: "ns/op"})
 	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -93,25 +95,36 @@ func writeSynthetic(t *testing.T, path string, seed uint64, rate float64) {
 
 func TestCompareGate(t *testing.T) {
 	dir := t.TempDir()
-	old, same, drop, gain := filepath.Join(dir, "old.txt"), filepath.Join(dir, "same.txt"), filepath.Join(dir, "drop.txt"), filepath.Join(dir, "gain.txt")
-	writeSynthetic(t, old, 1, 1e6)
-	writeSynthetic(t, same, 2, 1e6)
-	writeSynthetic(t, drop, 3, 0.9e6)
-	writeSynthetic(t, gain, 4, 1.1e6)
+	path := func(name string) string { return filepath.Join(dir, name+".txt") }
+	const cpu = "AMD EPYC 7B13"
+	writeSynthetic(t, path("old"), 1, 1e6, 0.03, cpu)
+	writeSynthetic(t, path("same"), 2, 1e6, 0.03, cpu)
+	writeSynthetic(t, path("drop"), 3, 0.9e6, 0.03, cpu)
+	writeSynthetic(t, path("gain"), 4, 1.1e6, 0.03, cpu)
+	writeSynthetic(t, path("noisy-old"), 5, 1e6, 0.4, cpu)
+	writeSynthetic(t, path("noisy-new"), 6, 1e6, 0.4, cpu)
+	writeSynthetic(t, path("elsewhere"), 2, 1e6, 0.03, "Intel(R) Xeon(R) CPU @ 2.20GHz")
 	for _, c := range []struct {
-		new  string
-		code int
-		want string
+		old, new string
+		code     int
+		want     string
 	}{
-		{same, 0, "gate: no significant regression"},
-		{gain, 0, "better"},
-		{drop, 1, "regression: Queue/p=1/c=1/size=8B-2 msgs/s"},
+		{"old", "same", 0, "gate: no significant regression beyond 5% (α=0.05); the run could see one in every workload (2)"},
+		{"old", "gain", 0, "better"},
+		{"old", "drop", 1, "regression: Queue/p=1/c=1/size=8B-2 msgs/s"},
+		{"noisy-old", "noisy-new", 0, "warning: Queue/p=1/c=1/size=8B-2: could not see a 5% regression: the run could only detect ≥ "},
+		{"noisy-old", "noisy-new", 0, "gate: no significant regression beyond 5% (α=0.05); 2 of 2 workloads could not see one"},
+		{"old", "elsewhere", 0, `warning: the files come from different machines (cpu "AMD EPYC 7B13" and "Intel(R) Xeon(R) CPU @ 2.20GHz")`},
 	} {
-		code, stdout, stderr := run(t, "compare", old, c.new, "--max-regression", "5")
+		code, stdout, stderr := run(t, "compare", path(c.old), path(c.new), "--max-regression", "5")
 		if code != c.code || !strings.Contains(stdout, c.want) {
-			t.Errorf("compare old %s: exit %d, want %d and %q\n%s%s", filepath.Base(c.new), code, c.code, c.want, stdout, stderr)
+			t.Errorf("compare %s %s: exit %d, want %d and %q\n%s%s", c.old, c.new, code, c.code, c.want, stdout, stderr)
 		}
 	}
+	if _, stdout, _ := run(t, "compare", path("old"), path("same")); strings.Contains(stdout, "warning") {
+		t.Errorf("compare on one machine, with little noise, warns:\n%s", stdout)
+	}
+	old := path("old")
 	if code, _, stderr := run(t, "compare", old); code != 2 {
 		t.Errorf("compare with one file: exit %d, want 2 (usage)\n%s", code, stderr)
 	}

@@ -11,7 +11,8 @@ import (
 )
 
 // compareCmd is the gate: it exits 1 only when a benchmark got significantly
-// worse, by its unit's direction, beyond the threshold.
+// worse, by its unit's direction, beyond the threshold; a run too noisy to see
+// such a change is a warning.
 func compareCmd(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	maxReg := fs.Float64("max-regression", 5, "the largest significant slowdown that passes, in percent")
@@ -45,19 +46,16 @@ func compareCmd(args []string, stdout io.Writer) error {
 	}
 	opt := compare.Options{Alpha: *alpha, MaxRegression: *maxReg / 100}
 	rows := compare.Compare(fl[0], fl[1], opt)
-	fmt.Fprintf(stdout, "old: %s\nnew: %s\n", files[0], files[1])
+	if err := compare.Sources(stdout, []string{"old", "new"}, fl[:]...); err != nil {
+		return err
+	}
 	if err := compare.Table(stdout, rows, "old", "new", nil, true); err != nil {
 		return err
 	}
-	for _, r := range rows {
-		if strings.HasPrefix(r.Note, "not significant: ") && strings.Contains(r.Note, "samples") {
-			fmt.Fprintf(stdout, "note: %s %s: %s\n", r.Name, r.Unit, r.Note)
-		}
-	}
-	if s := compare.Summary(rows, opt); s != "" {
-		fmt.Fprint(stdout, s)
+	report, failed := compare.Gate(rows, opt, nil)
+	fmt.Fprint(stdout, report)
+	if failed {
 		return exitError(1)
 	}
-	fmt.Fprintf(stdout, "gate: no significant regression beyond %g%% (α=%g)\n", *maxReg, *alpha)
 	return nil
 }

@@ -125,6 +125,15 @@ type File struct {
 	Failed  map[string]string // full benchmark name -> reason: the run went wrong
 }
 
+// CPU is the model of the processor the results were measured on, from the
+// file's cpu line (go test and conform bench write one); "" when unknown.
+func (f *File) CPU() string {
+	if cpu := strings.TrimSpace(f.Config["cpu"]); cpu != "unknown" {
+		return cpu
+	}
+	return ""
+}
+
 // ReadFile reads one results file.
 func ReadFile(path string) (*File, error) {
 	data, err := os.ReadFile(path)

@@ -52,3 +52,19 @@ func TestReadGoTestSkips(t *testing.T) {
 		t.Errorf("skipped %v", f.Skipped)
 	}
 }
+
+func TestCPU(t *testing.T) {
+	for text, want := range map[string]string{
+		"cpu: AMD EPYC 7B13\nBenchmarkX 1 2 ns/op\n": "AMD EPYC 7B13",
+		"cpu: unknown\nBenchmarkX 1 2 ns/op\n":       "",
+		"BenchmarkX 1 2 ns/op\n":                     "",
+	} {
+		f, err := Read([]byte(text), "x.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.CPU(); got != want {
+			t.Errorf("%q: CPU() = %q, want %q", text, got, want)
+		}
+	}
+}

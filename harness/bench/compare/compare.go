@@ -8,19 +8,32 @@
 // each side; it is a regression when it is significant, goes the wrong way for
 // its unit (benchfmt's better=), and exceeds the threshold. The package never
 // reads benchstat's text, whose sign ignores the direction of a unit.
+//
+// Each row also says what the run could see. The ratio new/old has the
+// confidence interval at 1-alpha that inverts the Mann-Whitney test (the
+// Hodges-Lehmann interval, on log values so that it is a ratio's): the order
+// statistics of the pairwise ratios new_j/old_i at the test's critical U. It
+// was chosen over a bootstrap because it is the gate's own test turned into an
+// interval: it excludes 1 exactly when the test rejects (without ties), it
+// makes no assumption of the samples' distribution, it is deterministic with
+// no seed, and it holds its level with 6 samples a side, where a bootstrap of
+// medians has too few distinct resamples to. The detectable change is the
+// shift that test would call significant if the new samples scattered as the
+// old ones do, from every split of the old samples (see detectable): a change
+// that size is found about half the time, one and a half times that size nine
+// times in ten. A row without a significant difference whose detectable
+// change exceeds the threshold is blind: its "no regression" says nothing, and
+// the gate warns about it instead.
 package compare
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"strings"
-	"text/tabwriter"
 
 	"golang.org/x/perf/benchfmt"
 	"golang.org/x/perf/benchmath"
 	"golang.org/x/perf/benchproc"
-	"golang.org/x/perf/benchunit"
 
 	"github.com/mpconform/mpconform/harness/bench/benchfile"
 )
@@ -67,10 +80,19 @@ type Row struct {
 	New    Cell
 
 	Ratio       float64 // new centre / old centre, when both were measured
+	Lo, Hi      float64 // the confidence interval of new/old at 1-alpha, when both were measured; NaN when not known
 	Comparison  benchmath.Comparison
 	Significant bool   // p < alpha with enough samples on each side
 	Regression  bool   // significant, the wrong way, beyond the threshold
 	Note        string // why a difference does not count, when it does not
+
+	// Detectable is the smallest change the wrong way (as Worse measures it)
+	// that the run could have called significant, from the spread of the old
+	// samples: +Inf when it could see none, NaN when not known.
+	Detectable float64
+	// Blind is a gated row without a significant difference whose Detectable
+	// exceeds the threshold: its "no regression" says nothing.
+	Blind bool
 }
 
 // Delta is the relative change of the centre, new against old.
@@ -199,6 +221,15 @@ func judge(r *Row, assume benchmath.Assumption, thr *benchmath.Thresholds, o Opt
 	}
 	r.Comparison = assume.Compare(benchmath.NewSample(r.Old.Values, thr), benchmath.NewSample(r.New.Values, thr))
 	n1, n2 := len(r.Old.Values), len(r.New.Values)
+	r.Lo, r.Hi, r.Detectable = math.NaN(), math.NaN(), math.NaN()
+	if assume == benchmath.AssumeNothing {
+		c := critical(n1, n2, o.Alpha)
+		r.Lo, r.Hi = ratioInterval(r.Old.Values, r.New.Values, c)
+		if n1 < o.MinSamples || n2 < o.MinSamples {
+			c = -1 // the gate would not count what the test saw
+		}
+		r.Detectable = worse(r.Better, detectable(r.Old.Values, n2, c))
+	}
 	switch {
 	case n1 < o.MinSamples || n2 < o.MinSamples:
 		r.Note = fmt.Sprintf("not significant: %d+%d samples, need %d a side", n1, n2, o.MinSamples)
@@ -216,6 +247,16 @@ func judge(r *Row, assume benchmath.Assumption, thr *benchmath.Thresholds, o Opt
 	case r.Worse() > 0:
 		r.Note = fmt.Sprintf("worse by %.1f%%, within the %.1f%% threshold", 100*r.Worse(), 100*o.MaxRegression)
 	}
+	r.Blind = !r.Significant && r.Better != 0 && r.Detectable > o.MaxRegression
+}
+
+// worse turns a shift of log ratio s into a relative change the wrong way for
+// direction better, as Row.Worse measures it: a fall for higher-is-better.
+func worse(better int, s float64) float64 {
+	if better == 1 && !math.IsInf(s, 1) {
+		return 1 - math.Exp(-s)
+	}
+	return math.Expm1(s)
 }
 
 // Regressions returns the rows that fail the gate.
@@ -227,80 +268,6 @@ func Regressions(rows []Row) []Row {
 		}
 	}
 	return out
-}
-
-// Table prints the rows whose unit keep accepts (all when keep is nil): each
-// side's centre ± its confidence interval, the ratio new/old, and the test's p,
-// with "better" or "worse" for a significant difference by the unit's direction.
-// With gate, the rows that fail the gate say REGRESSION instead of worse; without
-// (two different implementations), nothing regressed.
-func Table(w io.Writer, rows []Row, oldLabel, newLabel string, keep func(unit string) bool, gate bool) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if newLabel == "" {
-		fmt.Fprintf(tw, "benchmark\tunit\t%s\t\t\n", oldLabel)
-	} else {
-		fmt.Fprintf(tw, "benchmark\tunit\t%s\t\t%s\t\tratio\tp\t\n", oldLabel, newLabel)
-	}
-	for _, r := range rows {
-		if keep != nil && r.Unit != "" && !keep(r.Unit) {
-			continue
-		}
-		if newLabel == "" {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", r.Name, unitLabel(r), side(r.Old, r.Unit))
-			continue
-		}
-		ratio, p := "", ""
-		if r.Old.Status == Measured && r.New.Status == Measured {
-			ratio = fmt.Sprintf("%.2f×", r.Ratio)
-			if math.IsInf(r.Ratio, 0) || r.Ratio == 0 {
-				ratio = "-"
-			}
-			p = r.Comparison.String()
-			switch {
-			case r.Regression && gate:
-				p += "  REGRESSION"
-			case r.Significant && r.Worse() < 0:
-				p += "  better"
-			case r.Significant && r.Worse() > 0:
-				p += "  worse"
-			case !r.Significant:
-				ratio = "~" + ratio
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, unitLabel(r), side(r.Old, r.Unit), side(r.New, r.Unit), ratio, p)
-	}
-	return tw.Flush()
-}
-
-func unitLabel(r Row) string {
-	switch r.Better {
-	case 1:
-		return r.Unit + " ↑"
-	case -1:
-		return r.Unit + " ↓"
-	}
-	return r.Unit
-}
-
-func side(c Cell, unit string) string {
-	if c.Status != Measured {
-		return c.Status + "\t"
-	}
-	return benchunit.Scale(c.Summary.Center, benchunit.ClassOf(unit)) + "\t± " + c.Summary.PctRangeString()
-}
-
-// Summary says in one line per regression why the gate fails, naming the
-// benchmarks; empty when it passes.
-func Summary(rows []Row, o Options) string {
-	o = o.withDefaults()
-	var b strings.Builder
-	for _, r := range Regressions(rows) {
-		fmt.Fprintf(&b, "regression: %s %s: %s → %s, %.1f%% worse (%s, threshold %.1f%%)\n", r.Name, r.Unit,
-			benchunit.Scale(r.Old.Summary.Center, benchunit.ClassOf(r.Unit)),
-			benchunit.Scale(r.New.Summary.Center, benchunit.ClassOf(r.Unit)),
-			100*r.Worse(), r.Comparison, 100*o.MaxRegression)
-	}
-	return b.String()
 }
 
 // One summarises a single file: rows whose New side is Missing, for Table with

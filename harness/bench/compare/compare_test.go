@@ -13,10 +13,19 @@ import (
 // synth writes a results file: count samples of Queue (msgs/s, with ns/op) around
 // rate, with relative noise, and a skipped benchmark.
 func synth(t *testing.T, seed uint64, count int, rate, noise float64) *benchfile.File {
+	return synthOn(t, "", seed, count, rate, noise)
+}
+
+// synthOn is synth with a cpu line, when cpu is not "".
+func synthOn(t *testing.T, cpu string, seed uint64, count int, rate, noise float64) *benchfile.File {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 1))
 	var b bytes.Buffer
-	w, err := benchfile.NewWriter(&b, [][2]string{{"impl", "x"}}, map[string]string{"msgs/s": "higher"}, 2)
+	config := [][2]string{{"impl", "x"}}
+	if cpu != "" {
+		config = append(config, [2]string{"cpu", cpu})
+	}
+	w, err := benchfile.NewWriter(&b, config, map[string]string{"msgs/s": "higher"}, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,35 +41,44 @@ func synth(t *testing.T, seed uint64, count int, rate, noise float64) *benchfile
 	return f
 }
 
-func gate(t *testing.T, old, new *benchfile.File) ([]Row, string) {
+// gate compares old and new with a 5% threshold and returns the regressions,
+// the table and the gate's report.
+func gate(t *testing.T, old, new *benchfile.File) ([]Row, string, string) {
+	t.Helper()
 	rows := Compare(old, new, Options{MaxRegression: 0.05})
 	var b bytes.Buffer
-	Table(&b, rows, "old", "new", nil, true)
-	t.Logf("\n%s%s", b.String(), Summary(rows, Options{MaxRegression: 0.05}))
-	return Regressions(rows), b.String()
+	if err := Table(&b, rows, "old", "new", nil, true); err != nil {
+		t.Fatal(err)
+	}
+	report, failed := Gate(rows, Options{MaxRegression: 0.05}, nil)
+	t.Logf("\n%s%s", b.String(), report)
+	if failed != (len(Regressions(rows)) > 0) {
+		t.Errorf("Gate says failed=%v with %d regressions", failed, len(Regressions(rows)))
+	}
+	return Regressions(rows), b.String(), report
 }
 
 func TestTenPercentDropFails(t *testing.T) {
-	reg, _ := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 0.9e6, 0.02))
+	reg, _, report := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 0.9e6, 0.02))
 	// Both units go the wrong way: msgs/s down, sec/op up.
 	if len(reg) != 2 || reg[0].Name != "Queue/p=1-2" {
 		t.Fatalf("regressions = %+v, want Queue/p=1-2 in sec/op and msgs/s", reg)
 	}
-	if s := Summary(reg, Options{MaxRegression: 0.05}); !strings.Contains(s, "Queue/p=1-2 msgs/s") {
-		t.Errorf("summary does not name the benchmark:\n%s", s)
+	if !strings.Contains(report, "regression: Queue/p=1-2 msgs/s") || !strings.Contains(report, "gate: 1 of 1 workload regressed beyond 5%") {
+		t.Errorf("the report does not name the benchmark:\n%s", report)
 	}
 }
 
 func TestSameDistributionPasses(t *testing.T) {
 	for seed := uint64(0); seed < 20; seed += 2 {
-		if reg, _ := gate(t, synth(t, seed, 6, 1e6, 0.05), synth(t, seed+1, 6, 1e6, 0.05)); len(reg) > 0 {
+		if reg, _, _ := gate(t, synth(t, seed, 6, 1e6, 0.05), synth(t, seed+1, 6, 1e6, 0.05)); len(reg) > 0 {
 			t.Fatalf("seed %d: same distribution flagged: %+v", seed, reg)
 		}
 	}
 }
 
 func TestImprovementPasses(t *testing.T) {
-	reg, table := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 1.1e6, 0.02))
+	reg, table, _ := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 1.1e6, 0.02))
 	if len(reg) > 0 || !strings.Contains(table, "better") {
 		t.Fatalf("a 10%% improvement: regressions %+v, table:\n%s", reg, table)
 	}
@@ -77,14 +95,14 @@ func TestTooFewSamplesIsNotSignificant(t *testing.T) {
 }
 
 func TestSmallDropWithinThresholdPasses(t *testing.T) {
-	reg, _ := gate(t, synth(t, 1, 6, 1e6, 0.005), synth(t, 2, 6, 0.97e6, 0.005))
+	reg, _, _ := gate(t, synth(t, 1, 6, 1e6, 0.005), synth(t, 2, 6, 0.97e6, 0.005))
 	if len(reg) > 0 {
 		t.Fatalf("a 3%% drop under a 5%% threshold flagged: %+v", reg)
 	}
 }
 
 func TestUnsupportedIsNotZero(t *testing.T) {
-	_, table := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 1e6, 0.02))
+	_, table, _ := gate(t, synth(t, 1, 6, 1e6, 0.02), synth(t, 2, 6, 1e6, 0.02))
 	if !strings.Contains(table, "Pool/map") || !strings.Contains(table, "unsupported") {
 		t.Fatalf("the skipped benchmark is not reported unsupported:\n%s", table)
 	}
