@@ -48,9 +48,15 @@ func perHandoff(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(2*b.N), "ns/handoff")
 }
 
-// BenchmarkStartJoinFloor: fork, exec and wait for a static executable
-// that only exits.
-func BenchmarkStartJoinFloor(b *testing.B) { benchFloor(b, startJoinFloor(b.TempDir())) }
+// BenchmarkStartJoinFloor: fork, exec and wait for "elf", a static
+// executable that only exits, the least a process costs; and for "self",
+// this test binary, which exits as soon as its Go runtime and package
+// initialization are done, the least a child that is this binary again
+// (as mp's children are) costs.
+func BenchmarkStartJoinFloor(b *testing.B) {
+	b.Run("elf", func(b *testing.B) { benchFloor(b, startJoinFloor(b.TempDir())) })
+	b.Run("self", func(b *testing.B) { benchFloor(b, selfStartJoinFloor) })
+}
 
 // BenchmarkLockUncontendedFloor: a compare-and-swap and a swap on a word
 // of shared memory, the least a lock between processes does.
@@ -59,12 +65,23 @@ func BenchmarkLockUncontendedFloor(b *testing.B) {
 	perSecond(b, "pairs/s")
 }
 
-// BenchmarkLockHandoffFloor: a round trip of a token through a futex word
-// between two processes, each sleeping in the kernel until the other wakes
-// it: two handoffs per op.
-func BenchmarkLockHandoffFloor(b *testing.B) {
-	benchFloor(b, tokenFloor(true))
-	perHandoff(b)
+// BenchmarkLockHandoffFloor: a round trip of a token through a word of
+// shared memory between two processes, two handoffs per op. "futex": each
+// sleeps in the kernel until the other wakes it, the least a handoff that
+// blocks costs; "spin": each spins on the word, the least any handoff
+// costs (a lock that spins before it sleeps lands between the two).
+func BenchmarkLockHandoffFloor(b *testing.B) { handoffFloors(b) }
+
+func handoffFloors(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		sleep bool
+	}{{"futex", true}, {"spin", false}} {
+		b.Run(c.name, func(b *testing.B) {
+			benchFloor(b, tokenFloor(c.sleep))
+			perHandoff(b)
+		})
+	}
 }
 
 func BenchmarkSemaphoreFloor(b *testing.B) {
@@ -72,10 +89,7 @@ func BenchmarkSemaphoreFloor(b *testing.B) {
 		benchFloor(b, semaphoreFloor)
 		perSecond(b, "pairs/s")
 	})
-	b.Run("handoff", func(b *testing.B) {
-		benchFloor(b, tokenFloor(true))
-		perHandoff(b)
-	})
+	b.Run("handoff", handoffFloors)
 }
 
 // BenchmarkQueueFloor: 8-byte items through a ring in shared memory, from
@@ -305,16 +319,27 @@ func startJoinFloor(dir string) floor {
 		if err != nil {
 			return err
 		}
-		argv, attr := []string{path}, &syscall.ProcAttr{}
-		t.ResetTimer()
-		for range n {
-			if err := forkExecWait(path, argv, attr); err != nil {
-				return err
-			}
-		}
-		t.StopTimer()
-		return nil
+		return forkExecWaitN(n, t, []string{path}, &syscall.ProcAttr{})
 	}
+}
+
+// selfStartJoinFloor runs this binary n times, as a floor child that
+// exits at once.
+func selfStartJoinFloor(n int, t timer) error {
+	env := append(os.Environ(), envFloorChild+"=exit")
+	return forkExecWaitN(n, t, []string{"/proc/self/exe", "0"}, &syscall.ProcAttr{Env: env})
+}
+
+// forkExecWaitN runs argv n times, one after the other, timed.
+func forkExecWaitN(n int, t timer, argv []string, attr *syscall.ProcAttr) error {
+	t.ResetTimer()
+	for range n {
+		if err := forkExecWait(argv[0], argv, attr); err != nil {
+			return err
+		}
+	}
+	t.StopTimer()
+	return nil
 }
 
 func forkExecWait(path string, argv []string, attr *syscall.ProcAttr) error {

@@ -22,12 +22,14 @@ func TestFloors(t *testing.T) {
 		f    floor
 		n    int
 	}{
-		{"StartJoin", startJoinFloor(t.TempDir()), 3},
+		{"StartJoin/elf", startJoinFloor(t.TempDir()), 3},
+		{"StartJoin/self", selfStartJoinFloor, 2},
 		{"LockUncontended", lockFloor, 1000},
-		{"LockHandoff", tokenFloor(true), 100},
+		{"LockHandoff/futex", tokenFloor(true), 100},
+		{"LockHandoff/spin", tokenFloor(false), 100},
 		{"Semaphore/uncontended", semaphoreFloor, 1000},
+		// Semaphore/handoff is LockHandoff, PipeRoundTrip/cacheline LockHandoff/spin.
 		{"Queue/1to1", queueFloor, 3 * ringCap}, // the ring wraps
-		{"PipeRoundTrip/cacheline", tokenFloor(false), 100},
 		{"PipeRoundTrip/socketpair", socketRoundTripFloor, 100},
 		{"PipeStream/memcpy", memcpyFloor, 3},
 		{"PipeStream/socketpair", socketStreamFloor, 3},
