@@ -185,7 +185,16 @@ func withMemPeer(role string, size, n int, op func(mem []byte, p *peer) error) e
 		return err
 	}
 	defer p.stop()
-	return errors.Join(op(mem, p), p.wait())
+	return endPeer(op(mem, p), p)
+}
+
+// endPeer waits for p's exit after a floor's ops, unless they failed: p
+// may then wait for ops that never come, and is killed.
+func endPeer(err error, p *peer) error {
+	if err != nil {
+		return err
+	}
+	return p.wait()
 }
 
 // tokenFloor is n round trips of a token with a child, sleeping on a futex
@@ -248,7 +257,7 @@ func withSocketPeer(role string, n int, op func(fd int) error) error {
 	defer p.stop()
 	err = op(fd)
 	unix.Close(fd)
-	return errors.Join(err, p.wait())
+	return endPeer(err, p)
 }
 
 // socketRoundTripFloor is n round trips with an echoing child; round trip

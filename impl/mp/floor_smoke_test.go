@@ -57,6 +57,16 @@ func TestFloorPeerGone(t *testing.T) {
 	}
 }
 
+// TestFloorFailureEndsChild: when a floor's ops fail, its child, still
+// waiting for them, is killed and reaped, not waited for.
+func TestFloorFailureEndsChild(t *testing.T) {
+	broken := errors.New("broken")
+	err := withMemPeer("spin", 4096, 1, func([]byte, *peer) error { return broken })
+	if !errors.Is(err, broken) {
+		t.Errorf("a floor whose ops fail: %v, want its error", err)
+	}
+}
+
 // TestFloorChildBadArgs: a child started wrong says so in one line.
 func TestFloorChildBadArgs(t *testing.T) {
 	for _, c := range []struct {
