@@ -127,6 +127,11 @@ func sharedMem(size int) (*os.File, []byte, error) {
 	return f, mem, nil
 }
 
+func closeShared(f *os.File, mem []byte) {
+	unix.Munmap(mem)
+	f.Close()
+}
+
 // mapFile maps all of f, MAP_SHARED.
 func mapFile(f *os.File) ([]byte, error) {
 	var st unix.Stat_t

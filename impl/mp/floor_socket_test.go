@@ -96,3 +96,67 @@ func sinkSocket(f *os.File, n int, _ func() bool) error {
 	}
 	return writeAll(fd, []byte{1})
 }
+
+// withSocketPeer runs op on this process's end of a socket whose other end
+// is a child's in role, then closes it (the child's end of the stream)
+// and waits for the child's exit.
+func withSocketPeer(role string, n int, op func(fd int) error) error {
+	fd, theirs, err := socketPair()
+	if err != nil {
+		return err
+	}
+	p, err := startPeer(role, theirs, n)
+	theirs.Close()
+	if err != nil {
+		unix.Close(fd)
+		return err
+	}
+	defer p.stop()
+	err = op(fd)
+	unix.Close(fd)
+	return endPeer(err, p)
+}
+
+// socketRoundTripFloor is n round trips with an echoing child; round trip
+// 0, which waits for the child to start, is not timed.
+func socketRoundTripFloor(n int, t timer) error {
+	return withSocketPeer("echo", 0, func(fd int) error {
+		msg, back := []byte("ping"), make([]byte, 4)
+		for k := range n + 1 {
+			if k == 1 {
+				t.ResetTimer()
+			}
+			if err := writeAll(fd, msg); err != nil {
+				return err
+			}
+			if err := readFull(fd, back); err != nil {
+				return err
+			}
+		}
+		t.StopTimer()
+		return nil
+	})
+}
+
+// socketStreamFloor times n messages of streamSize bytes, from when the
+// child says it is ready to when it says it has them all.
+func socketStreamFloor(n int, t timer) error {
+	return withSocketPeer("sink", n, func(fd int) error {
+		one := make([]byte, 1)
+		if err := readFull(fd, one); err != nil {
+			return err
+		}
+		msg := make([]byte, streamSize)
+		t.ResetTimer()
+		for range n {
+			if err := writeAll(fd, msg); err != nil {
+				return err
+			}
+		}
+		if err := readFull(fd, one); err != nil {
+			return err
+		}
+		t.StopTimer()
+		return nil
+	})
+}
