@@ -1,6 +1,7 @@
 package interp
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,6 +25,7 @@ type tracer struct {
 	seq  int64
 	buf  []byte // records not written yet, while held
 	held bool
+	off  int64 // the file's size: this process alone writes it
 }
 
 // heldMax is how much a held tracer gathers before it writes anyway.
@@ -37,7 +39,12 @@ func openTrace(dir string) (*tracer, error) {
 	}
 	head := fmt.Appendf(nil, `{"pid":%d,"ppid":%d,"proc":`, pid, driver.Getppid())
 	head = append(appendString(head, mp.Current().Name), ',')
-	return &tracer{f: f, head: head}, nil
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return &tracer{f: f, head: head, off: st.Size()}, nil
 }
 
 // nanotime is the runtime's CLOCK_MONOTONIC, read through the vDSO:
@@ -117,14 +124,37 @@ func (t *tracer) hold(on bool) error {
 }
 
 func (t *tracer) flushLocked() error {
-	if len(t.buf) == 0 {
-		return nil
+	var err error
+	for b := t.buf; len(b) > 0 && err == nil; {
+		var n int
+		n, err = t.f.Write(b[:nextWrite(b, t.off)])
+		t.off += int64(n)
+		b = b[n:]
 	}
-	_, err := t.f.Write(t.buf)
 	if cap(t.buf) > 4*heldMax {
 		t.buf = nil // a huge record (a long list's value) is not kept
 	} else {
 		t.buf = t.buf[:0]
 	}
 	return err
+}
+
+// traceChunk is the unit in which the kernel copies a write(2) into a
+// file, a page or more, and between which a SIGKILL can cut it short.
+const traceChunk = 4096
+
+// nextWrite returns how much of b, whole records written at file offset
+// off, to write in one write(2): up to the end of the record that crosses
+// the next chunk boundary. A worker killed in the middle of writing held
+// records then loses at worst the end of one record, as one written alone
+// could, and never cuts a record that follows whole ones.
+func nextWrite(b []byte, off int64) int {
+	next := traceChunk - int(off%traceChunk)
+	if len(b) <= next {
+		return len(b)
+	}
+	if i := bytes.IndexByte(b[next:], '\n'); i >= 0 {
+		return next + i + 1
+	}
+	return len(b)
 }

@@ -65,3 +65,28 @@ func TestTracerHold(t *testing.T) {
 		}
 	}
 }
+
+func TestNextWriteCrossesOneChunkInItsLastRecord(t *testing.T) {
+	line := strings.Repeat("x", 99) + "\n" // 100 bytes
+	held := []byte(strings.Repeat(line, 100))
+	for _, off := range []int64{0, 1, 50, 96, 4000, 4095, 4096, 8191, 12345} {
+		written := off
+		for b := held; len(b) > 0; {
+			n := nextWrite(b, written)
+			if n <= 0 || n > len(b) || b[n-1] != '\n' {
+				t.Fatalf("off %d: a write of %d bytes of %d that ends no record", off, n, len(b))
+			}
+			// Where the chunk boundaries inside the write fall: only the
+			// first may, and only inside the write's last record (or at its start).
+			first := (written/traceChunk + 1) * traceChunk
+			if end := written + int64(n); first < end && (first+traceChunk < end || first < end-int64(len(line))) {
+				t.Fatalf("off %d: the write %d..%d crosses a chunk boundary before its last record", off, written, end)
+			}
+			written += int64(n)
+			b = b[n:]
+		}
+	}
+	if n := nextWrite([]byte("short\n"), 4094); n != 6 {
+		t.Errorf("one record crossing a boundary: a write of %d bytes, want all 6", n)
+	}
+}
