@@ -227,14 +227,6 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
-// worker is a pool worker's state, set by poolInit.
-var worker struct {
-	sc        *scenario
-	trace     *tracer
-	dir       string
-	resources map[string]*Resource
-}
-
 // poolInit starts a worker: it writes process.begin, runs the initializer
 // program, and arranges for process.end when the worker exits of itself.
 var poolInit = mp.Register("interp.pool.init", func(a poolInitArg) error {
@@ -247,7 +239,8 @@ var poolInit = mp.Register("interp.pool.init", func(a poolInitArg) error {
 		return fmt.Errorf("driver: trace: %v", err)
 	}
 	worker.sc, worker.trace, worker.dir = sc, tr, a.Trace
-	worker.resources = map[string]*Resource{}
+	worker.resources, worker.held = map[string]*Resource{}, map[*program]bool{}
+	mp.AtJobEnd(endJob)
 	for _, res := range a.Resources {
 		worker.resources[res.Name] = res
 	}
@@ -284,55 +277,9 @@ var poolInit = mp.Register("interp.pool.init", func(a poolInitArg) error {
 	return nil
 })
 
-func workerRunner() *runner {
-	r := &runner{sc: worker.sc, trace: worker.trace, dir: worker.dir, groups: map[string][]*mp.Process{}, resources: worker.resources}
-	r.setActions()
-	return r
-}
-
-// poolCall is one task: a program and its arguments (protocol JSON).
-type poolCall struct {
-	Program string          `json:"p"`
-	Args    json.RawMessage `json:"a"`
-}
-
-// poolTask runs a program as a task in a worker; its result is the
-// returned value, as protocol JSON.
-var poolTask = mp.RegisterTask("interp.pool.task", func(call poolCall) ([]byte, error) {
-	prog, ok := worker.sc.programs[call.Program]
-	if !ok {
-		return nil, fmt.Errorf("no program %q", call.Program)
-	}
-	decoded, err := decodeJSONValue(call.Args)
-	if err != nil {
-		return nil, err
-	}
-	args, _ := decoded.([]any)
-	if len(args) != len(prog.params) {
-		return nil, fmt.Errorf("program %q takes %d args, got %d", prog.name, len(prog.params), len(args))
-	}
-	r := workerRunner()
-	t := now()
-	r.write(record{op: "task.begin", step: prog.name, in: map[string]any{"program": prog.name, "args": args}, t0: t, t1: t})
-	var e *env
-	for i, p := range prog.params {
-		e = e.with(p, args[i])
-	}
-	r.steps(prog.steps, e)
-	t = now()
-	if r.ending != nil && r.ending.raised {
-		err := errorf("TaskError", "%s", r.ending.message)
-		r.write(record{op: "task.end", step: prog.name, t0: t, t1: t, err: err})
-		return nil, errors.New(r.ending.message)
-	}
-	// The task's result is the value of the return op that ended it.
-	r.write(record{op: "task.end", step: prog.name, t0: t, t1: t, value: r.returned})
-	return encodeValue(r.returned), nil
-})
-
 // call makes the task of a step: its program with args.
 func call(c *Call, args []any) poolCall {
-	return poolCall{Program: c.In["program"].(string), Args: encodeValue(args)}
+	return poolCall{Program: c.In["program"].(string), Args: args}
 }
 
 // taskError turns an mp error into the protocol's kinds.
@@ -430,6 +377,7 @@ func mapCalls(c *Call, star bool) ([]poolCall, []mp.MapOption, error) {
 	if list, ok := c.In["items"].([]any); ok {
 		items = list
 	} else if n, ok := c.int("range"); ok {
+		items = make([]any, 0, max(min(n, 1<<20), 0))
 		for i := range n {
 			items = append(items, i)
 		}
@@ -438,7 +386,7 @@ func mapCalls(c *Call, star bool) ([]poolCall, []mp.MapOption, error) {
 	}
 	calls := make([]poolCall, len(items))
 	for i, item := range items {
-		args := []any{item}
+		args := items[i : i+1 : i+1] // the item alone, without a list of its own
 		if star {
 			list, ok := item.([]any)
 			if !ok {

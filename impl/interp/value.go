@@ -257,7 +257,8 @@ func appendValue(b []byte, v any, trace bool) []byte {
 		b = append(b, `{"ref":`...)
 		return append(appendString(b, string(v)), '}')
 	case map[string]any:
-		keys := make([]string, 0, len(v))
+		var small [8]string // a record's "in" has a few keys: no allocation
+		keys := small[:0]
 		for k := range v {
 			keys = append(keys, k)
 		}
@@ -296,9 +297,18 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
+// appendString writes s as encoding/json does: a string of printable ASCII
+// that needs no escape as it is, any other through json.Marshal.
 func appendString(b []byte, s string) []byte {
-	data, _ := json.Marshal(s) // a string always marshals
-	return append(b, data...)
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			data, _ := json.Marshal(s) // a string always marshals
+			return append(b, data...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // encodeValue returns v as JSON, in full (for a child's arguments).
@@ -306,6 +316,9 @@ func encodeValue(v any) []byte { return appendValue(nil, v, false) }
 
 // decodeJSONValue parses a value written by encodeValue.
 func decodeJSONValue(data []byte) (any, error) {
+	if v, ok := scanValue(data); ok {
+		return v, nil
+	}
 	raw, err := decodeJSON(data)
 	if err != nil {
 		return nil, err

@@ -63,8 +63,11 @@ var tasks struct {
 // RegisterTask makes fn runnable by pool workers under name, as Register
 // does for a Process's target, and with the same rules: call it at package
 // level, so that it runs in workers too. Ints, floats, bools, strings,
-// byte slices and struct{} travel in a compact binary form; any other A or
-// R travels with encoding/json, so it must round-trip through it. An error
+// byte slices and struct{} travel in a compact binary form, and so does a
+// type whose pointer implements encoding.BinaryAppender and
+// encoding.BinaryUnmarshaler, in its own (UnmarshalBinary's argument is
+// valid only during the call); any other A or R travels with
+// encoding/json, so it must round-trip through it. An error
 // fn returns, or a panic, fails the call with a *TaskError that holds its
 // message.
 func RegisterTask[A, R any](name string, fn func(A) (R, error)) Task[A, R] {
@@ -109,6 +112,16 @@ var workerExit []func()
 // nothing. Call it from the initializer or a task.
 func AtWorkerExit(f func()) { workerExit = append(workerExit, f) }
 
+// jobEnd holds the functions AtJobEnd registered.
+var jobEnd []func()
+
+// AtJobEnd registers f to run in a pool worker after the last task of each
+// job (a task call, or a chunk of a Map), before the job's results go back
+// to the pool: a task that buffers what it writes flushes it there, so that
+// no result is seen before what its task wrote. Call it from the
+// initializer or a task.
+func AtJobEnd(f func()) { jobEnd = append(jobEnd, f) }
+
 // runWorker is a worker process's target: the initializer, then jobs until
 // told to exit or MaxTasksPerChild is reached.
 func runWorker(a workerArg) error {
@@ -145,6 +158,9 @@ func runWorker(a workerArg) error {
 		}
 		for done := 0; done < count; {
 			out, done = runItems(run, name, &m, done, count, out)
+		}
+		for _, f := range jobEnd {
+			f()
 		}
 		results.write(out, nil)
 		l.st.running.Store(0)

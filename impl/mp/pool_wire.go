@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"encoding"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -33,9 +34,10 @@ func poolMessage(b []byte) wireReader { return wireReader{b: b, malformed: errPo
 
 // A codec encodes a task's arguments or results. Common scalar types have
 // a fixed binary form, so that a map of small items costs nanoseconds per
-// item, not the microsecond of encoding/json; any other type travels as
-// JSON (so it must round-trip through encoding/json, as a target's
-// argument must).
+// item, not the microsecond of encoding/json; so does a type whose pointer
+// is an encoding.BinaryAppender and an encoding.BinaryUnmarshaler, in a
+// form of its own; any other type travels as JSON (so it must round-trip
+// through encoding/json, as a target's argument must).
 type codec[T any] struct {
 	enc func(b []byte, v *T) []byte
 	dec func(b []byte, v *T) error
@@ -120,6 +122,18 @@ func codecFor[T any]() codec[T] {
 			enc: func(b []byte, v *T) []byte { return b },
 			dec: func(b []byte, v *T) error { return nil }}
 	}
+	if _, ok := any(&zero).(binaryCodec); ok {
+		return codec[T]{
+			enc: func(b []byte, v *T) []byte {
+				out, err := any(v).(encoding.BinaryAppender).AppendBinary(b)
+				if err != nil {
+					// As for JSON below: encodeJob fails the job with it.
+					panic(fmt.Sprintf("mp: pool: encoding a %T: %v", zero, err))
+				}
+				return out
+			},
+			dec: func(b []byte, v *T) error { return any(v).(encoding.BinaryUnmarshaler).UnmarshalBinary(b) }}
+	}
 	return codec[T]{
 		enc: func(b []byte, v *T) []byte {
 			data, err := json.Marshal(v)
@@ -132,4 +146,11 @@ func codecFor[T any]() codec[T] {
 			return append(b, data...)
 		},
 		dec: func(b []byte, v *T) error { return json.Unmarshal(b, v) }}
+}
+
+// binaryCodec is what a type's pointer implements to travel in a binary
+// form of its own.
+type binaryCodec interface {
+	encoding.BinaryAppender
+	encoding.BinaryUnmarshaler
 }
