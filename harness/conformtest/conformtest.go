@@ -116,17 +116,31 @@ func Load(t *testing.T, path string) Results {
 // ("unexpected-pass" for an xfail that passed) and conform's output.
 func Statuses(t *testing.T, impl string, extra ...string) (int, map[string]string, string) {
 	t.Helper()
+	code, got, out := Outcomes(t, impl, extra...)
+	statuses := map[string]string{}
+	for id, o := range got {
+		statuses[id] = o.Status
+	}
+	return code, statuses, out
+}
+
+// An Outcome is one behaviour's status, as Statuses gives it, and message.
+type Outcome struct{ Status, Message string }
+
+// Outcomes is Statuses with each behaviour's message.
+func Outcomes(t *testing.T, impl string, extra ...string) (int, map[string]Outcome, string) {
+	t.Helper()
 	out := t.TempDir()
 	code, stdout, stderr := Run(t, append([]string{"run", "--impl", impl, "--out", out}, extra...)...)
 	files, _ := filepath.Glob(filepath.Join(out, "*", "results.json"))
 	if len(files) != 1 {
 		t.Fatalf("conform run --impl %s wrote %d results (exit %d)\n%s\n%s", impl, len(files), code, stdout, stderr)
 	}
-	got := map[string]string{}
+	got := map[string]Outcome{}
 	for _, b := range Load(t, files[0]).Behaviours {
-		got[b.ID] = b.Status
+		got[b.ID] = Outcome{b.Status, b.Message}
 		if b.Unexpected {
-			got[b.ID] = "unexpected-pass"
+			got[b.ID] = Outcome{"unexpected-pass", b.Message}
 		}
 	}
 	return code, got, stdout + stderr

@@ -176,7 +176,10 @@ type Options struct {
 
 // Result is what one run produced.
 type Result struct {
-	Trace  *trace.Trace
+	Trace *trace.Trace
+	// Files are the trace files as the driver wrote them, for the protocol's
+	// checks (harness/tracerules) and for the report of a failure.
+	Files  []trace.File
 	Exit   int // the driver's exit status; -N when killed by signal N
 	Stdout []byte
 	Stderr []byte
@@ -290,7 +293,12 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	}
 	res.ShmLeft = shmLeft(shmBefore)
 
-	tr, terr := trace.Load(dir, o.Validate)
+	files, terr := trace.ReadDir(dir)
+	res.Files = files
+	tr, err := trace.Merge(files, o.Validate)
+	if terr == nil {
+		terr = err
+	}
 	if terr != nil {
 		return res, fmt.Errorf("%s: %v", im.Name, terr)
 	}

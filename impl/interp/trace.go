@@ -78,6 +78,11 @@ func (t *tracer) write(r record) error {
 	}
 	b = append(b, "}\n"...)
 	t.seq++
+	if driver.TraceLine != nil {
+		if b = driver.TraceLine(b); len(b) == 0 {
+			return nil
+		}
+	}
 	_, err := t.f.Write(b)
 	return err
 }

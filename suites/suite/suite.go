@@ -28,6 +28,7 @@ import (
 	"github.com/mpconform/mpconform/harness/scenario"
 	"github.com/mpconform/mpconform/harness/schema"
 	"github.com/mpconform/mpconform/harness/trace"
+	"github.com/mpconform/mpconform/harness/tracerules"
 )
 
 // Config is what the specs run against.
@@ -198,10 +199,14 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
 		Deadline: Scale(deadlineMS),
 		Grace:    Scale(2_000),
-		Validate: schema.TraceRecord,
 	})
 	if res != nil {
 		AddReportEntry("trace", Render(res), ReportEntryVisibilityFailureOrVerbose)
+		// Whatever the spec checks, the trace obeys the protocol's own rules
+		// (the schema among them).
+		if rerr := tracerules.Check(res.Files); rerr != nil {
+			Fail(rerr.Error())
+		}
 	}
 	var de *runner.DriverError
 	if errors.As(err, &de) || errors.Is(err, runner.ErrDeadline) {
