@@ -21,6 +21,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/format"
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	"github.com/mpconform/mpconform/harness/protocol"
@@ -30,6 +31,15 @@ import (
 	"github.com/mpconform/mpconform/harness/trace"
 	"github.com/mpconform/mpconform/harness/tracerules"
 )
+
+// Gomega formats a value as its Go type and fields; an error reads better as
+// its message (conform drops the type header Gomega still prints).
+var _ = format.RegisterCustomFormatter(func(v any) (string, bool) {
+	if err, ok := v.(error); ok {
+		return err.Error(), true
+	}
+	return "", false
+})
 
 // Config is what the specs run against.
 type Config struct {
@@ -142,6 +152,11 @@ func Figures(format string, args ...any) {
 	AddReportEntry(FiguresEntry, fmt.Sprintf(format, args...))
 }
 
+// LeftoversEntry names the report entry of a run that left files in its
+// $TMPDIR or in /dev/shm: a warning in the report, with the paths, for the
+// specs that do not judge leftovers (docs/protocol.md §3).
+const LeftoversEntry = "leftovers"
+
 // VisualisationEntry names the report entry that holds an HTML page explaining
 // a failure (porcupine's view of a history); conform saves it beside the
 // failure's trace, as traces/<behaviour>.html.
@@ -176,10 +191,22 @@ func Run(s *scenario.Scenario) *trace.Trace {
 func RunWithin(deadlineMS float64, s *scenario.Scenario) *trace.Trace {
 	GinkgoHelper()
 	res, err := runScenario(s, deadlineMS)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now): %v", res.Leaks)
+	if err != nil {
+		Fail(fmt.Sprintf("the run failed: %v", err))
+	}
+	if len(res.Leaks) > 0 {
+		Fail("processes outlived the run (killed now):\n  " + strings.Join(procStrings(res.Leaks), "\n  "))
+	}
 	Expect(res.TempLeft).To(BeEmpty(), "the run left temporary files (removed now)")
 	return res.Trace
+}
+
+func procStrings(ps []runner.Proc) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // RunAllowingErrors runs the scenario and returns what happened, without judging
@@ -193,15 +220,24 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	GinkgoHelper()
 	c := current()
 	doc, err := s.Scaled(c.TimeScale).JSON()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(schema.Scenario(doc)).To(Succeed(), "the harness built an invalid scenario")
-	Expect(declared(doc)).To(Succeed())
+	if err == nil {
+		if err = schema.Scenario(doc); err != nil {
+			err = fmt.Errorf("the harness built an invalid scenario: %v", err)
+		}
+	}
+	if err == nil {
+		err = declared(doc)
+	}
+	if err != nil {
+		Fail(err.Error())
+	}
 	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
 		Deadline: Scale(deadlineMS),
 		Grace:    Scale(2_000),
 	})
 	if res != nil {
 		AddReportEntry("trace", Render(res), ReportEntryVisibilityFailureOrVerbose)
+		AddReportEntry(RunEntry, &RunFiles{Scenario: doc, Trace: res.Files, Stderr: res.Stderr}, ReportEntryVisibilityNever)
 		// Whatever the spec checks, the trace obeys the protocol's own rules
 		// (the schema among them).
 		if rerr := tracerules.Check(res.Files); rerr != nil {
@@ -212,8 +248,27 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	if errors.As(err, &de) || errors.Is(err, runner.ErrDeadline) {
 		return res, err
 	}
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		Fail(fmt.Sprintf("the run failed: %v", err))
+	}
 	return res, nil
+}
+
+// RunEntry names the report entry of each run a spec makes, a *RunFiles:
+// conform keeps the files of a failing spec's runs beside its trace, so that
+// the run can be replayed (conform scenario run) and its files read.
+const RunEntry = "run"
+
+// RunFiles is what one run sent and got back, as it was.
+type RunFiles struct {
+	Scenario []byte       // the scenario sent, scaled
+	Trace    []trace.File // the trace files the driver wrote
+	Stderr   []byte       // the driver's stderr
+}
+
+// String keeps Ginkgo's report small: the files are for conform only.
+func (f *RunFiles) String() string {
+	return fmt.Sprintf("run: %d bytes of scenario, %d trace files", len(f.Scenario), len(f.Trace))
 }
 
 // Render shows a run's trace and output for a failure message.
