@@ -70,13 +70,19 @@ func moduleRoot() (string, error) {
 // Root is the module root: paths given to Run are relative to it.
 func Root() string { return root }
 
+// Command is conform with args, to run from the module root, as Run runs it.
+func Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(conform, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CI=true")
+	return cmd
+}
+
 // Run runs conform with args from the module root and returns its exit code
 // and output.
 func Run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(conform, args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CI=true")
+	cmd := Command(args...)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()

@@ -102,7 +102,8 @@ func Open(ctx context.Context, dir string) (*Impl, error) {
 	if err != nil {
 		return nil, err
 	}
-	bin, err := os.MkdirTemp("", "mpconform-bin-")
+	SweepScratch() // a conform that was killed could not remove its own
+	bin, err := scratchDir("bin")
 	if err != nil {
 		return nil, err
 	}
@@ -227,12 +228,12 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	if o.Grace == 0 {
 		o.Grace = 2 * time.Second
 	}
-	dir, err := os.MkdirTemp("", "mpconform-trace-")
+	dir, err := scratchDir("trace")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	tmp, err := os.MkdirTemp("", "mpconform-tmp-")
+	tmp, err := scratchDir("tmp")
 	if err != nil {
 		return nil, err
 	}
