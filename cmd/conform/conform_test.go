@@ -172,3 +172,43 @@ func TestFailureKeepsItsRun(t *testing.T) {
 		t.Errorf("%s: exit %d\n%s", b.Replay, code, stderr)
 	}
 }
+
+// TestLeftoversAreWarnings runs a driver whose main leaves a file in $TMPDIR
+// and one in /dev/shm: the spec about leftovers fails on them, another spec
+// passes with a warning that names them, and nothing stays behind.
+func TestLeftoversAreWarnings(t *testing.T) {
+	out := t.TempDir()
+	before, _ := filepath.Glob("/dev/shm/mpconform-litter-*")
+	code, stdout, stderr := run(t, "run", "--impl", "./cmd/conform/testdata/litter", "--out", out,
+		"--label-filter", "process.names || process.killed-main-leaves-nothing")
+	data, err := os.ReadFile(filepath.Join(out, "litter", "results.json"))
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	var r struct {
+		Behaviours []struct {
+			ID, Status string
+			Warnings   []string
+		}
+	}
+	json.Unmarshal(data, &r)
+	got := map[string]string{}
+	for _, b := range r.Behaviours {
+		got[b.ID] = b.Status + " " + strings.Join(b.Warnings, "; ")
+	}
+	if names := got["process.names"]; !strings.HasPrefix(names, "pass ") || !strings.Contains(names, "$TMPDIR/mpconform-litter-") || !strings.Contains(names, "/dev/shm/mpconform-litter-") {
+		t.Errorf("process.names: %q, want a pass that warns of both files", names)
+	}
+	if !strings.HasPrefix(got["process.killed-main-leaves-nothing"], "fail") {
+		t.Errorf("process.killed-main-leaves-nothing: %q, want fail", got["process.killed-main-leaves-nothing"])
+	}
+	if summary, _ := os.ReadFile(filepath.Join(out, "litter", "summary.md")); !strings.Contains(string(summary), "warning: the run left") {
+		t.Error("summary.md does not warn of the leftovers")
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a spec failed)", code)
+	}
+	if after, _ := filepath.Glob("/dev/shm/mpconform-litter-*"); len(after) > len(before) {
+		t.Errorf("/dev/shm keeps %v", after)
+	}
+}

@@ -102,7 +102,11 @@ func record(r SpecReport) {
 	if progress.tty {
 		fmt.Fprint(progress.out, "\r\033[K")
 	}
-	fmt.Fprintf(progress.out, "[%d/%d] %-4s %s (%.1fs)\n", progress.done, progress.total, status, o.Spec, r.RunTime.Seconds())
+	warn := ""
+	if len(o.Warnings) > 0 {
+		warn = " warning: " + strings.Join(o.Warnings, "; ")
+	}
+	fmt.Fprintf(progress.out, "[%d/%d] %-4s %s (%.1fs)%s\n", progress.done, progress.total, status, o.Spec, r.RunTime.Seconds(), warn)
 }
 
 func behaviourOf(labels []string) *catalogue.Behaviour {
