@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -68,7 +67,7 @@ func scenarioCmd(args []string, stdout, stderr io.Writer) error {
 	for _, l := range res.Leaks {
 		fmt.Fprintf(stderr, "conform: leaked (killed): %s\n", l)
 	}
-	for _, f := range slices.Concat(res.TempLeft, res.ShmLeft) {
+	for _, f := range res.Leftovers() {
 		fmt.Fprintf(stderr, "conform: warning: the run left %s (removed now)\n", f)
 	}
 	// The protocol's rules first: a trace that breaks one may also be one

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -194,7 +195,17 @@ type Result struct {
 	// specs about leftovers look at ShmLeft.
 	TempLeft []string
 	ShmLeft  []string
+	// ShmInUse are the files of ShmLeft that a live process has open or
+	// mapped, so kept: once the run's processes are gone, another program's.
+	ShmInUse []string
 	Duration time.Duration
+}
+
+// Leftovers are the files the run left and the harness removed: those of
+// TempLeft, and those of ShmLeft that no live process uses.
+func (r *Result) Leftovers() []string {
+	shm := slices.DeleteFunc(slices.Clone(r.ShmLeft), func(f string) bool { return slices.Contains(r.ShmInUse, f) })
+	return slices.Concat(r.TempLeft, shm)
 }
 
 // DriverError is a run the driver refused or failed: it did not exit 0.
@@ -292,7 +303,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))
 		}
 	}
-	res.ShmLeft = shmLeft(shmBefore)
+	res.ShmLeft, res.ShmInUse = shmSweep(shmBefore)
 
 	files, terr := trace.ReadDir(dir)
 	res.Files = files

@@ -26,7 +26,12 @@ func shm() map[string]bool {
 // (CPython's named semaphores outlive a SIGKILLed program) must not leave
 // them behind, while a file in use belongs to someone still running.
 func shmLeft(before map[string]bool) []string {
-	var left []string
+	left, _ := shmSweep(before)
+	return left
+}
+
+// shmSweep is shmLeft that also returns the files it kept, in use.
+func shmSweep(before map[string]bool) (left, kept []string) {
 	inodes := map[uint64]bool{}
 	for name := range shm() {
 		if !before[name] {
@@ -38,15 +43,17 @@ func shmLeft(before map[string]bool) []string {
 		}
 	}
 	if len(left) == 0 {
-		return nil
+		return nil, nil
 	}
 	used := inUse(inodes)
 	for _, f := range left {
 		if ino, ok := inode(f); ok && !used[ino] {
 			_ = os.Remove(f)
+		} else if ok {
+			kept = append(kept, f)
 		}
 	}
-	return left
+	return left, kept
 }
 
 // inUse returns which of the inodes some process has open (its fds) or

@@ -239,9 +239,10 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 		AddReportEntry("trace", Render(res), ReportEntryVisibilityFailureOrVerbose)
 		AddReportEntry(RunEntry, &RunFiles{Scenario: doc, Trace: res.Files, Stderr: res.Stderr}, ReportEntryVisibilityNever)
 		// Only the specs about leftovers fail on them (they look at the
-		// result); for the others they are a warning (protocol.md §3).
-		if left := slices.Concat(res.TempLeft, res.ShmLeft); len(left) > 0 {
-			AddReportEntry(LeftoversEntry, "the run left "+strings.Join(left, ", ")+" (removed now, unless in use)")
+		// result); for the others they are a warning (protocol.md §3). A
+		// file in /dev/shm that a live process uses is not the run's.
+		if left := res.Leftovers(); len(left) > 0 {
+			AddReportEntry(LeftoversEntry, "the run left "+strings.Join(left, ", ")+" (removed now)")
 		}
 		// Whatever the spec checks, the trace obeys the protocol's own rules
 		// (the schema among them).
