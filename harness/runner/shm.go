@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // shmDir is where POSIX shared memory and named semaphores live on Linux.
@@ -30,11 +31,25 @@ func shmLeft(before map[string]bool) []string {
 	return left
 }
 
+// transient is how long a new file of /dev/shm must last to be a leftover:
+// CPython's multiprocessing unlinks a semaphore's name right after it makes
+// it, and on a shared machine another program's, whose process this one may
+// not see (another pid namespace), must not be taken for the run's.
+const transient = 100 * time.Millisecond
+
 // shmSweep is shmLeft that also returns the files it kept, in use.
 func shmSweep(before map[string]bool) (left, kept []string) {
-	inodes := map[uint64]bool{}
-	for name := range shm() {
+	now := shm()
+	for name := range now {
 		if !before[name] {
+			time.Sleep(transient)
+			break
+		}
+	}
+	stay := shm()
+	inodes := map[uint64]bool{}
+	for name := range now {
+		if !before[name] && stay[name] {
 			f := filepath.Join(shmDir, name)
 			left = append(left, f)
 			if ino, ok := inode(f); ok {

@@ -180,8 +180,8 @@ func Scale(ms float64) time.Duration {
 // fails when the scenario is invalid (a harness bug) or uses an op outside the
 // features of the spec's behaviour, the trace breaks a rule of the protocol
 // (harness/tracerules), the driver does not exit 0, or any process outlives
-// the run. Files left in $TMPDIR or /dev/shm are a warning in the report. The trace is attached to the spec's report and
-// shown when the spec fails.
+// the run. Files left in $TMPDIR or /dev/shm are a warning in the report. The
+// trace is attached to the spec's report and shown when the spec fails.
 func Run(s *scenario.Scenario) *trace.Trace {
 	GinkgoHelper()
 	return RunWithin(60_000, s)
