@@ -8,9 +8,10 @@ import (
 )
 
 // gomegaType is the header Gomega puts before a value it formats, with the
-// value's Go type and address: `<*runner.DriverError | 0x3e30ec39d050>: `.
-// It says nothing to the person who reads a failure.
-var gomegaType = regexp.MustCompile(`<[^<>|\n]+ \| 0x[0-9a-f]+>:? ?`)
+// value's Go type and its address or length: `<*runner.DriverError |
+// 0x3e30ec39d050>: `, `<[]runner.Proc | len:2, cap:2>: `, `<string>: `. It
+// says nothing to the person who reads a failure.
+var gomegaType = regexp.MustCompile(`<[\[\]*\w./{}]+(?: \| [^<>\n]*)?>:? ?`)
 
 // Plain rewrites a spec's failure message in plain words: without Gomega's
 // type headers (suites/suite formats errors as their text), the lines that

@@ -33,13 +33,17 @@ import (
 )
 
 // Gomega formats a value as its Go type and fields; an error reads better as
-// its message (conform drops the type header Gomega still prints).
-var _ = format.RegisterCustomFormatter(func(v any) (string, bool) {
-	if err, ok := v.(error); ok {
-		return err.Error(), true
-	}
-	return "", false
-})
+// its message, and a value with a String method (a trace record, a leaked
+// process) as that (conform drops the type header Gomega still prints).
+func init() {
+	format.UseStringerRepresentation = true
+	format.RegisterCustomFormatter(func(v any) (string, bool) {
+		if err, ok := v.(error); ok {
+			return err.Error(), true
+		}
+		return "", false
+	})
+}
 
 // Config is what the specs run against.
 type Config struct {
