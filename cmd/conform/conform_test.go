@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -112,5 +113,102 @@ func TestRepeatFindsFlakes(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(stdout, "flaky (not recorded)") {
 		t.Errorf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+}
+
+// TestFailureKeepsItsRun runs a driver that writes no pending records: the
+// failure names the rule in plain words, keeps the run's scenario, trace
+// files and stderr beside its trace, and its replay command, run as printed,
+// fails again with the rule named.
+func TestFailureKeepsItsRun(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := run(t, "run", "--impl", "./cmd/conform/testdata/rule-pending", "--out", out, "--label-filter", "process.parallel")
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "rule-pending", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Behaviours []struct{ ID, Status, Message, Files, Replay string }
+	}
+	if err := json.Unmarshal(data, &r); err != nil || len(r.Behaviours) != 1 {
+		t.Fatalf("results.json: %v: %s", err, data)
+	}
+	b := r.Behaviours[0]
+	if b.Status != "fail" || !strings.Contains(b.Message, "§7.2 pending: op `join`") {
+		t.Errorf("message: %s", b.Message)
+	}
+	for _, bad := range []string{" | 0x", conformtest.Root()} {
+		if strings.Contains(b.Message, bad) {
+			t.Errorf("the message holds %q: %s", bad, b.Message)
+		}
+	}
+	run1 := filepath.Join(out, "rule-pending", b.Files, "run-1")
+	jsonl, _ := filepath.Glob(filepath.Join(run1, "*.jsonl"))
+	for _, f := range []string{"scenario.json", "stderr.txt"} {
+		if _, err := os.Stat(filepath.Join(run1, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	if len(jsonl) < 2 {
+		t.Errorf("%s holds %d trace files", run1, len(jsonl))
+	}
+	for _, f := range []string{"summary.md", "traces/process.parallel.txt"} {
+		if data, _ := os.ReadFile(filepath.Join(out, "rule-pending", f)); !strings.Contains(string(data), b.Replay) {
+			t.Errorf("%s does not print the replay command %q", f, b.Replay)
+		}
+	}
+	if index, _ := os.ReadFile(filepath.Join(out, "index.html")); !strings.Contains(string(index), "conform scenario run") {
+		t.Error("index.html does not print the replay command")
+	}
+	args, ok := strings.CutPrefix(b.Replay, "conform ")
+	if !ok {
+		t.Fatalf("replay: %q", b.Replay)
+	}
+	code, _, stderr = run(t, strings.Fields(args)...)
+	if code != 1 || !strings.Contains(stderr, "§7.2 pending: op `join`") {
+		t.Errorf("%s: exit %d\n%s", b.Replay, code, stderr)
+	}
+}
+
+// TestLeftoversAreWarnings runs a driver whose main leaves a file in $TMPDIR
+// and one in /dev/shm: the spec about leftovers fails on them, another spec
+// passes with a warning that names them, and nothing stays behind.
+func TestLeftoversAreWarnings(t *testing.T) {
+	out := t.TempDir()
+	before, _ := filepath.Glob("/dev/shm/mpconform-litter-*")
+	code, stdout, stderr := run(t, "run", "--impl", "./cmd/conform/testdata/litter", "--out", out,
+		"--label-filter", "process.names || process.killed-main-leaves-nothing")
+	data, err := os.ReadFile(filepath.Join(out, "litter", "results.json"))
+	if err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", code, err, stdout, stderr)
+	}
+	var r struct {
+		Behaviours []struct {
+			ID, Status string
+			Warnings   []string
+		}
+	}
+	json.Unmarshal(data, &r)
+	got := map[string]string{}
+	for _, b := range r.Behaviours {
+		got[b.ID] = b.Status + " " + strings.Join(b.Warnings, "; ")
+	}
+	if names := got["process.names"]; !strings.HasPrefix(names, "pass ") || !strings.Contains(names, "$TMPDIR/mpconform-litter-") || !strings.Contains(names, "/dev/shm/mpconform-litter-") {
+		t.Errorf("process.names: %q, want a pass that warns of both files", names)
+	}
+	if !strings.HasPrefix(got["process.killed-main-leaves-nothing"], "fail") {
+		t.Errorf("process.killed-main-leaves-nothing: %q, want fail", got["process.killed-main-leaves-nothing"])
+	}
+	if summary, _ := os.ReadFile(filepath.Join(out, "litter", "summary.md")); !strings.Contains(string(summary), "warning: the run left") {
+		t.Error("summary.md does not warn of the leftovers")
+	}
+	if code != 1 {
+		t.Errorf("exit %d, want 1 (a spec failed)", code)
+	}
+	if after, _ := filepath.Glob("/dev/shm/mpconform-litter-*"); len(after) > len(before) {
+		t.Errorf("/dev/shm keeps %v", after)
 	}
 }

@@ -52,9 +52,11 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 			return fmt.Errorf("run %d of %d wrote no results (%v): see its output above", k, n, err)
 		}
 		rel := filepath.Join("runs", strconv.Itoa(k), safeName(m.Name))
-		for i, b := range res.Behaviours {
-			if b.Trace != "" {
-				res.Behaviours[i].Trace = filepath.Join(rel, b.Trace)
+		for i := range res.Behaviours {
+			for _, f := range []*string{&res.Behaviours[i].Trace, &res.Behaviours[i].Visualisation, &res.Behaviours[i].Files} {
+				if *f != "" {
+					*f = filepath.Join(rel, *f)
+				}
 			}
 		}
 		runs = append(runs, res)

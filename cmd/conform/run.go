@@ -20,6 +20,7 @@ import (
 	"github.com/mpconform/mpconform/harness/catalogue"
 	"github.com/mpconform/mpconform/harness/report"
 	"github.com/mpconform/mpconform/harness/runner"
+	"github.com/mpconform/mpconform/harness/trace"
 	"github.com/mpconform/mpconform/suites/suite"
 )
 
@@ -31,8 +32,10 @@ var progress struct {
 	total    int
 	done     int
 	outcomes []report.Outcome
-	traces   map[string]string // behaviour ID -> rendered trace of its failing run
-	visuals  map[string]string // behaviour ID -> HTML page that explains its failure
+	traces   map[string]string            // behaviour ID -> rendered trace of its failing run
+	visuals  map[string]string            // behaviour ID -> HTML page that explains its failure
+	runs     map[string][]*suite.RunFiles // behaviour ID -> the runs of its failing spec
+	implDir  string                       // as given to --impl, for the replay command
 }
 
 var (
@@ -54,9 +57,17 @@ func record(r SpecReport) {
 		return
 	}
 	o := report.Outcome{Behaviour: id.ID, Profile: id.Profile, Spec: r.LeafNodeText, Duration: r.RunTime}
+	var runs []*suite.RunFiles
 	for _, e := range r.ReportEntries {
-		if e.Name == suite.FiguresEntry {
+		switch e.Name {
+		case suite.FiguresEntry:
 			o.Figures = e.StringRepresentation()
+		case suite.LeftoversEntry:
+			o.Warnings = append(o.Warnings, e.StringRepresentation())
+		case suite.RunEntry:
+			if f, ok := e.GetRawValue().(*suite.RunFiles); ok {
+				runs = append(runs, f)
+			}
 		}
 	}
 	switch {
@@ -68,7 +79,8 @@ func record(r SpecReport) {
 		}
 		o.Skipped = r.Failure.Message
 	default:
-		o.Failure = strings.TrimSpace(r.Failure.Message) + "\n  at " + r.Failure.Location.String()
+		o.Failure = report.Plain(strings.TrimSpace(r.Failure.Message) + "\n  at " + r.Failure.Location.String())
+		progress.runs[id.ID] = runs
 		for _, e := range r.ReportEntries {
 			switch e.Name {
 			case "trace":
@@ -90,7 +102,11 @@ func record(r SpecReport) {
 	if progress.tty {
 		fmt.Fprint(progress.out, "\r\033[K")
 	}
-	fmt.Fprintf(progress.out, "[%d/%d] %-4s %s (%.1fs)\n", progress.done, progress.total, status, o.Spec, r.RunTime.Seconds())
+	warn := ""
+	if len(o.Warnings) > 0 {
+		warn = " warning: " + strings.Join(o.Warnings, "; ")
+	}
+	fmt.Fprintf(progress.out, "[%d/%d] %-4s %s (%.1fs)%s\n", progress.done, progress.total, status, o.Spec, r.RunTime.Seconds(), warn)
 }
 
 func behaviourOf(labels []string) *catalogue.Behaviour {
@@ -167,6 +183,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 
 	suite.Configure(suite.Config{Impl: im, TimeScale: *scale})
 	progress.out, progress.tty, progress.traces, progress.visuals = stderr, tty, map[string]string{}, map[string]string{}
+	progress.runs, progress.implDir = map[string][]*suite.RunFiles{}, *implDir
 	started := time.Now()
 	runSpecs(expr)
 	if tty {
@@ -238,8 +255,9 @@ func expectationsPath(im *runner.Manifest) string {
 	return p
 }
 
-// writeTraces saves each failing behaviour's trace next to the results, and
-// the page that explains it when its spec attached one.
+// writeTraces saves each failing behaviour's trace next to the results, the
+// page that explains it when its spec attached one, and the files of its runs
+// (writeRuns).
 func writeTraces(dir string, res *report.Results) error {
 	tdir := filepath.Join(dir, "traces")
 	if err := os.RemoveAll(tdir); err != nil {
@@ -248,6 +266,12 @@ func writeTraces(dir string, res *report.Results) error {
 	for i, b := range res.Behaviours {
 		if b.Status == report.Pass {
 			continue
+		}
+		if err := writeRuns(dir, &res.Behaviours[i]); err != nil {
+			return err
+		}
+		if b := res.Behaviours[i]; b.Replay != "" {
+			progress.traces[b.ID] = "replay: " + b.Replay + "\nfiles: " + b.Files + "\n\n" + progress.traces[b.ID]
 		}
 		for _, f := range []struct {
 			content string
@@ -270,6 +294,34 @@ func writeTraces(dir string, res *report.Results) error {
 			*f.field = name
 		}
 	}
+	return nil
+}
+
+// writeRuns keeps the runs of b's failing spec under traces/<id>/run-<k>/,
+// each as it was: the scenario sent, the driver's trace files and its stderr;
+// and sets b's replay command to run the last one again.
+func writeRuns(dir string, b *report.Behaviour) error {
+	runs := progress.runs[b.ID]
+	if len(runs) == 0 {
+		return nil
+	}
+	files := filepath.Join("traces", b.ID)
+	for k, run := range runs {
+		rdir := filepath.Join(dir, files, fmt.Sprintf("run-%d", k+1))
+		if err := os.MkdirAll(rdir, 0o755); err != nil {
+			return err
+		}
+		out := append([]trace.File{{Name: "scenario.json", Data: run.Scenario}, {Name: "stderr.txt", Data: run.Stderr}}, run.Trace...)
+		for _, f := range out {
+			if err := os.WriteFile(filepath.Join(rdir, f.Name), f.Data, 0o644); err != nil {
+				return err
+			}
+		}
+		if k == len(runs)-1 {
+			b.Replay = fmt.Sprintf("conform scenario run %s --impl %s", filepath.Join(rdir, "scenario.json"), progress.implDir)
+		}
+	}
+	b.Files = files
 	return nil
 }
 

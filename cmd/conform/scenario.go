@@ -16,6 +16,7 @@ import (
 	"github.com/mpconform/mpconform/harness/scenario"
 	"github.com/mpconform/mpconform/harness/schema"
 	"github.com/mpconform/mpconform/harness/trace"
+	"github.com/mpconform/mpconform/harness/tracerules"
 )
 
 func scenarioCmd(args []string, stdout, stderr io.Writer) error {
@@ -56,25 +57,35 @@ func scenarioCmd(args []string, stdout, stderr io.Writer) error {
 	defer im.Close()
 	res, err := im.Run(context.Background(), doc, runner.Options{
 		Deadline: time.Duration(*scale * float64(time.Minute)),
-		Validate: schema.TraceRecord,
 	})
-	if res != nil && res.Trace != nil {
-		Print(stdout, res.Trace, *verbose)
-	}
-	if res != nil {
-		for _, l := range res.Leaks {
-			fmt.Fprintf(stderr, "conform: leaked (killed): %s\n", l)
-		}
-	}
-	var de *runner.DriverError
-	if errors.As(err, &de) {
-		fmt.Fprintf(stderr, "conform: %v\n", err)
-		return exitError(1)
-	}
-	if err != nil {
+	if res == nil {
 		return err
 	}
-	if len(res.Leaks) > 0 {
+	if res.Trace != nil {
+		Print(stdout, res.Trace, *verbose)
+	}
+	for _, l := range res.Leaks {
+		fmt.Fprintf(stderr, "conform: leaked (killed): %s\n", l)
+	}
+	for _, f := range res.Leftovers() {
+		fmt.Fprintf(stderr, "conform: warning: the run left %s (removed now)\n", f)
+	}
+	// The protocol's rules first: a trace that breaks one may also be one
+	// that cannot be read.
+	rules := tracerules.Check(res.Files)
+	if rules != nil {
+		fmt.Fprintf(stderr, "conform: %v\n", rules)
+	}
+	var de *runner.DriverError
+	switch {
+	case errors.As(err, &de):
+		fmt.Fprintf(stderr, "conform: %v\n", err)
+		return exitError(1)
+	case err != nil && rules != nil:
+		return exitError(1)
+	case err != nil:
+		return err
+	case rules != nil || len(res.Leaks) > 0:
 		return exitError(1)
 	}
 	return nil

@@ -70,13 +70,19 @@ func moduleRoot() (string, error) {
 // Root is the module root: paths given to Run are relative to it.
 func Root() string { return root }
 
+// Command is conform with args, to run from the module root, as Run runs it.
+func Command(args ...string) *exec.Cmd {
+	cmd := exec.Command(conform, args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CI=true")
+	return cmd
+}
+
 // Run runs conform with args from the module root and returns its exit code
 // and output.
 func Run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(conform, args...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CI=true")
+	cmd := Command(args...)
 	var o, e strings.Builder
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err := cmd.Run()
@@ -116,17 +122,31 @@ func Load(t *testing.T, path string) Results {
 // ("unexpected-pass" for an xfail that passed) and conform's output.
 func Statuses(t *testing.T, impl string, extra ...string) (int, map[string]string, string) {
 	t.Helper()
+	code, got, out := Outcomes(t, impl, extra...)
+	statuses := map[string]string{}
+	for id, o := range got {
+		statuses[id] = o.Status
+	}
+	return code, statuses, out
+}
+
+// An Outcome is one behaviour's status, as Statuses gives it, and message.
+type Outcome struct{ Status, Message string }
+
+// Outcomes is Statuses with each behaviour's message.
+func Outcomes(t *testing.T, impl string, extra ...string) (int, map[string]Outcome, string) {
+	t.Helper()
 	out := t.TempDir()
 	code, stdout, stderr := Run(t, append([]string{"run", "--impl", impl, "--out", out}, extra...)...)
 	files, _ := filepath.Glob(filepath.Join(out, "*", "results.json"))
 	if len(files) != 1 {
 		t.Fatalf("conform run --impl %s wrote %d results (exit %d)\n%s\n%s", impl, len(files), code, stdout, stderr)
 	}
-	got := map[string]string{}
+	got := map[string]Outcome{}
 	for _, b := range Load(t, files[0]).Behaviours {
-		got[b.ID] = b.Status
+		got[b.ID] = Outcome{b.Status, b.Message}
 		if b.Unexpected {
-			got[b.ID] = "unexpected-pass"
+			got[b.ID] = Outcome{"unexpected-pass", b.Message}
 		}
 	}
 	return code, got, stdout + stderr

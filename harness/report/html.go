@@ -64,6 +64,8 @@ type matrixCell struct {
 	Message string
 	Trace   string // link relative to index.html
 	Vis     string // the trace's HTML visualisation, when there is one
+	Replay  string // the command that replays the failing run
+	Warn    string // what the runs left behind, when they did
 }
 
 func (p *indexPage) loadResults(out string) error {
@@ -91,7 +93,7 @@ func (p *indexPage) loadResults(out string) error {
 				row = &matrixRow{ID: b.ID, Profile: b.Profile, Cells: make([]matrixCell, len(p.Impls))}
 				rows[b.ID] = row
 			}
-			c := matrixCell{Status: b.Status, Message: b.Message}
+			c := matrixCell{Status: b.Status, Message: b.Message, Replay: b.Replay, Warn: strings.Join(b.Warnings, "; ")}
 			if b.Unexpected {
 				c.Message = "unexpected pass: recorded as xfail. " + c.Message
 			}
@@ -341,7 +343,7 @@ a { color: #1a4f9c; }
 <tr><th>behaviour</th><th>profile</th>{{range .Impls}}<th class="impl" title="{{.Impl.Dir}}">{{.Impl.Name}}<br><small>{{.Impl.Version}} ({{.Impl.Language}})</small></th>{{end}}</tr>
 </thead>
 <tbody>
-{{range .Rows}}<tr data-behaviour="{{.ID}}"><td class="id">{{.ID}}</td><td>{{.Profile}}</td>{{range .Cells}}<td class="st {{class .Status}}"{{if .Message}} title="{{.Message}}"{{end}}>{{if .Status}}{{.Status}}{{else}}—{{end}}{{if .Trace}} <a class="trace" href="{{.Trace}}">trace</a>{{end}}{{if .Vis}} <a class="vis" href="{{.Vis}}">visualisation</a>{{end}}</td>{{end}}</tr>
+{{range .Rows}}<tr data-behaviour="{{.ID}}"><td class="id">{{.ID}}</td><td>{{.Profile}}</td>{{range .Cells}}<td class="st {{class .Status}}"{{if .Message}} title="{{.Message}}"{{end}}>{{if .Status}}{{.Status}}{{else}}—{{end}}{{if .Trace}} <a class="trace" href="{{.Trace}}">trace</a>{{end}}{{if .Vis}} <a class="vis" href="{{.Vis}}">visualisation</a>{{end}}{{if .Replay}}<br><code class="replay">{{.Replay}}</code>{{end}}{{if .Warn}}<br><span class="warn" title="{{.Warn}}">warning: left files</span>{{end}}</td>{{end}}</tr>
 {{end}}</tbody>
 <tfoot>
 <tr class="totals"><td colspan="2">totals</td>{{range .Impls}}<td>{{$t := .Totals}}{{range $s := $.Statuses}}{{with index $t $s}}{{.}} {{$s}}<br>{{end}}{{end}}</td>{{end}}</tr>

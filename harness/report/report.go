@@ -86,6 +86,7 @@ type Outcome struct {
 	Skipped   string // the skip message, when skipped
 	Failure   string // the failure message, when failed
 	Figures   string // what the spec measured, for the report (peak memory, ...)
+	Warnings  []string
 	Duration  time.Duration
 }
 
@@ -105,6 +106,16 @@ type Behaviour struct {
 	// Visualisation is the file with the HTML page that explains the failure
 	// (porcupine's view of a history), relative to results.json.
 	Visualisation string `json:"visualisation,omitempty"`
+	// Files is the directory, relative to results.json, that keeps each run
+	// of the failing spec: the scenario sent, the trace files as the driver
+	// wrote them and its stderr (run-<k>/scenario.json, <pid>.jsonl,
+	// stderr.txt); Replay is the command that runs its last run again,
+	// from the directory conform ran in.
+	Files  string `json:"files,omitempty"`
+	Replay string `json:"replay,omitempty"`
+	// Warnings are what a run of the behaviour left behind that its specs do
+	// not judge (files in $TMPDIR or /dev/shm, docs/protocol.md §3).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Results is a whole run for one implementation.
@@ -142,6 +153,7 @@ func Judge(outcomes []Outcome, exp *Expectations, unsupportedPrefix string) []Be
 		}
 		b.Specs++
 		b.DurationMS += o.Duration.Milliseconds()
+		b.Warnings = append(b.Warnings, o.Warnings...)
 		switch {
 		case o.Figures == "":
 		case b.Figures == "":
@@ -152,7 +164,8 @@ func Judge(outcomes []Outcome, exp *Expectations, unsupportedPrefix string) []Be
 		switch {
 		case o.Skipped != "" && strings.HasPrefix(o.Skipped, unsupportedPrefix):
 			if b.Status == Pass {
-				b.Status, b.Message = Unsupported, o.Skipped
+				// The status says unsupported; the message says why, once.
+				b.Status, b.Message = Unsupported, strings.TrimPrefix(o.Skipped, Unsupported+": ")
 			}
 		case o.Skipped != "":
 			// Skipped for another reason than a missing feature (a failed
@@ -281,6 +294,15 @@ func (r *Results) Markdown(w io.Writer) {
 		}
 		if b.Visualisation != "" {
 			msg += fmt.Sprintf(" ([visualisation](%s))", b.Visualisation)
+		}
+		if b.Files != "" {
+			msg += fmt.Sprintf(" ([files](%s))", b.Files)
+		}
+		if b.Replay != "" {
+			msg += fmt.Sprintf(" replay: `%s`", b.Replay)
+		}
+		for _, w := range b.Warnings {
+			msg += " warning: " + strings.ReplaceAll(w, "|", `\|`)
 		}
 		if b.Figures != "" {
 			msg = strings.TrimSpace(msg + " " + strings.ReplaceAll(b.Figures, "|", `\|`))

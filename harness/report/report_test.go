@@ -1,6 +1,8 @@
 package report_test
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/mpconform/mpconform/harness/report"
@@ -38,5 +40,26 @@ func TestJudge(t *testing.T) {
 	}
 	if !r.Failed() {
 		t.Error("a failure and an unexpected pass must fail the run")
+	}
+}
+
+// An unsupported behaviour says so once: its status is the word, its message
+// why (junit.xml: "unsupported: the driver does not list feature pool").
+func TestUnsupportedIsOneWord(t *testing.T) {
+	const prefix = "unsupported: the driver does not list feature "
+	bs := report.Judge([]report.Outcome{{Behaviour: "pool.all-once", Skipped: prefix + "pool"}}, &report.Expectations{}, prefix)
+	if len(bs) != 1 || bs[0].Status != report.Unsupported || bs[0].Message != "the driver does not list feature pool" {
+		t.Fatalf("Judge: %+v", bs)
+	}
+	r := &report.Results{Behaviours: bs}
+	var j, md bytes.Buffer
+	if err := r.JUnit(&j); err != nil {
+		t.Fatal(err)
+	}
+	r.Markdown(&md)
+	for name, out := range map[string]string{"junit": j.String(), "summary": md.String()} {
+		if strings.Contains(out, "unsupported: unsupported") || strings.Contains(out, "skipped:") {
+			t.Errorf("%s: %s", name, out)
+		}
 	}
 }

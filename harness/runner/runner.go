@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -102,7 +103,8 @@ func Open(ctx context.Context, dir string) (*Impl, error) {
 	if err != nil {
 		return nil, err
 	}
-	bin, err := os.MkdirTemp("", "mpconform-bin-")
+	SweepScratch() // a conform that was killed could not remove its own
+	bin, err := scratchDir("bin")
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +178,10 @@ type Options struct {
 
 // Result is what one run produced.
 type Result struct {
-	Trace  *trace.Trace
+	Trace *trace.Trace
+	// Files are the trace files as the driver wrote them, for the protocol's
+	// checks (harness/tracerules) and for the report of a failure.
+	Files  []trace.File
 	Exit   int // the driver's exit status; -N when killed by signal N
 	Stdout []byte
 	Stderr []byte
@@ -190,7 +195,17 @@ type Result struct {
 	// specs about leftovers look at ShmLeft.
 	TempLeft []string
 	ShmLeft  []string
+	// ShmInUse are the files of ShmLeft that a live process has open or
+	// mapped, so kept: once the run's processes are gone, another program's.
+	ShmInUse []string
 	Duration time.Duration
+}
+
+// Leftovers are the files the run left and the harness removed: those of
+// TempLeft, and those of ShmLeft that no live process uses.
+func (r *Result) Leftovers() []string {
+	shm := slices.DeleteFunc(slices.Clone(r.ShmLeft), func(f string) bool { return slices.Contains(r.ShmInUse, f) })
+	return slices.Concat(r.TempLeft, shm)
 }
 
 // DriverError is a run the driver refused or failed: it did not exit 0.
@@ -224,12 +239,12 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	if o.Grace == 0 {
 		o.Grace = 2 * time.Second
 	}
-	dir, err := os.MkdirTemp("", "mpconform-trace-")
+	dir, err := scratchDir("trace")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	tmp, err := os.MkdirTemp("", "mpconform-tmp-")
+	tmp, err := scratchDir("tmp")
 	if err != nil {
 		return nil, err
 	}
@@ -288,9 +303,14 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 			res.TempLeft = append(res.TempLeft, filepath.Join("$TMPDIR", e.Name()))
 		}
 	}
-	res.ShmLeft = shmLeft(shmBefore)
+	res.ShmLeft, res.ShmInUse = shmSweep(shmBefore)
 
-	tr, terr := trace.Load(dir, o.Validate)
+	files, terr := trace.ReadDir(dir)
+	res.Files = files
+	tr, err := trace.Merge(files, o.Validate)
+	if terr == nil {
+		terr = err
+	}
 	if terr != nil {
 		return res, fmt.Errorf("%s: %v", im.Name, terr)
 	}

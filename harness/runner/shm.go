@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // shmDir is where POSIX shared memory and named semaphores live on Linux.
@@ -26,10 +27,29 @@ func shm() map[string]bool {
 // (CPython's named semaphores outlive a SIGKILLed program) must not leave
 // them behind, while a file in use belongs to someone still running.
 func shmLeft(before map[string]bool) []string {
-	var left []string
-	inodes := map[uint64]bool{}
-	for name := range shm() {
+	left, _ := shmSweep(before)
+	return left
+}
+
+// transient is how long a new file of /dev/shm must last to be a leftover:
+// CPython's multiprocessing unlinks a semaphore's name right after it makes
+// it, and on a shared machine another program's, whose process this one may
+// not see (another pid namespace), must not be taken for the run's.
+const transient = 100 * time.Millisecond
+
+// shmSweep is shmLeft that also returns the files it kept, in use.
+func shmSweep(before map[string]bool) (left, kept []string) {
+	now := shm()
+	for name := range now {
 		if !before[name] {
+			time.Sleep(transient)
+			break
+		}
+	}
+	stay := shm()
+	inodes := map[uint64]bool{}
+	for name := range now {
+		if !before[name] && stay[name] {
 			f := filepath.Join(shmDir, name)
 			left = append(left, f)
 			if ino, ok := inode(f); ok {
@@ -38,15 +58,17 @@ func shmLeft(before map[string]bool) []string {
 		}
 	}
 	if len(left) == 0 {
-		return nil
+		return nil, nil
 	}
 	used := inUse(inodes)
 	for _, f := range left {
 		if ino, ok := inode(f); ok && !used[ino] {
 			_ = os.Remove(f)
+		} else if ok {
+			kept = append(kept, f)
 		}
 	}
-	return left
+	return left, kept
 }
 
 // inUse returns which of the inodes some process has open (its fds) or

@@ -33,6 +33,11 @@ type Record struct {
 	Value   any            `json:"value,omitempty"`
 	Error   *Error         `json:"error,omitempty"`
 	Pending bool           `json:"pending,omitempty"`
+
+	// File and Line say where the record was read: the trace file's name
+	// (<pid>.jsonl) and its line, 1-based, for messages that point at it.
+	File string `json:"-"`
+	Line int    `json:"-"`
 }
 
 // Error is a failed op's portable error (docs/protocol.md §8).
@@ -79,17 +84,46 @@ type Trace struct {
 // Validator checks one raw record; Load rejects a trace with an invalid one.
 type Validator func(line []byte) error
 
+// A File is one trace file as the driver wrote it: its name in the trace
+// directory (<pid>.jsonl) and its bytes.
+type File struct {
+	Name string
+	Data []byte
+}
+
+// ReadDir reads every <pid>.jsonl file in dir, in name order.
+func ReadDir(dir string) ([]File, error) {
+	names, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	var files []File
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{Name: filepath.Base(name), Data: data})
+	}
+	return files, nil
+}
+
 // Load reads and merges every <pid>.jsonl file in dir. A partial last line (a
 // process killed mid-write cannot produce one, since each line is one write, but a
 // broken driver can) is an error, as is any record validate rejects.
 func Load(dir string, validate Validator) (*Trace, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	files, err := ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
+	return Merge(files, validate)
+}
+
+// Merge parses the trace files and merges their records, as Load does.
+func Merge(files []File, validate Validator) (*Trace, error) {
 	t := &Trace{}
 	for _, f := range files {
-		recs, err := readFile(f, validate)
+		recs, err := parse(f.Data, f.Name, validate)
 		if err != nil {
 			return nil, err
 		}
@@ -106,14 +140,6 @@ func Load(dir string, validate Validator) (*Trace, error) {
 		return a.Seq < b.Seq
 	})
 	return t, nil
-}
-
-func readFile(name string, validate Validator) ([]Record, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	return parse(data, name, validate)
 }
 
 // parse reads the records of one trace file's contents.
@@ -136,6 +162,7 @@ func parse(data []byte, name string, validate Validator) ([]Record, error) {
 		if err := Decode(line, &r); err != nil {
 			return nil, fmt.Errorf("trace %s: %v", where, err)
 		}
+		r.File, r.Line = filepath.Base(name), n
 		out = append(out, r)
 	}
 	if err := sc.Err(); err != nil {

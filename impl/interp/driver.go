@@ -45,6 +45,11 @@ type Driver struct {
 	// mpfault build) for a pool that hangs on a dead worker, as CPython's
 	// does, or mp.Processes(n+1) for one that exceeds its size.
 	PoolOptions func(spec ResourceSpec) []mp.PoolOption
+	// TraceLine, when set, rewrites each trace line (its JSON and newline)
+	// before it is written; what it returns is written in one write, and
+	// nothing when it returns nothing. A mutant may drop, reorder or alter
+	// records to break a rule of the trace (protocol.md §7.3).
+	TraceLine func(line []byte) []byte
 }
 
 // Reference returns a fresh copy of the reference driver: its table and

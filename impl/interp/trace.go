@@ -103,6 +103,12 @@ func (t *tracer) write(r record) error {
 	}
 	b = append(b, "}\n"...)
 	t.seq++
+	if driver.TraceLine != nil {
+		// The hook sees the new line alone, in memory of its own (it may
+		// keep it: the buffer is reused).
+		line := driver.TraceLine(bytes.Clone(b[len(t.buf):]))
+		b = append(b[:len(t.buf)], line...)
+	}
 	t.buf = b
 	if t.held && len(b) < heldMax {
 		return nil

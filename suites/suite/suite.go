@@ -21,6 +21,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/format"
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	"github.com/mpconform/mpconform/harness/protocol"
@@ -28,7 +29,21 @@ import (
 	"github.com/mpconform/mpconform/harness/scenario"
 	"github.com/mpconform/mpconform/harness/schema"
 	"github.com/mpconform/mpconform/harness/trace"
+	"github.com/mpconform/mpconform/harness/tracerules"
 )
+
+// Gomega formats a value as its Go type and fields; an error reads better as
+// its message, and a value with a String method (a trace record, a leaked
+// process) as that (conform drops the type header Gomega still prints).
+func init() {
+	format.UseStringerRepresentation = true
+	format.RegisterCustomFormatter(func(v any) (string, bool) {
+		if err, ok := v.(error); ok {
+			return err.Error(), true
+		}
+		return "", false
+	})
+}
 
 // Config is what the specs run against.
 type Config struct {
@@ -141,6 +156,11 @@ func Figures(format string, args ...any) {
 	AddReportEntry(FiguresEntry, fmt.Sprintf(format, args...))
 }
 
+// LeftoversEntry names the report entry of a run that left files in its
+// $TMPDIR or in /dev/shm: a warning in the report, with the paths, for the
+// specs that do not judge leftovers (docs/protocol.md §3).
+const LeftoversEntry = "leftovers"
+
 // VisualisationEntry names the report entry that holds an HTML page explaining
 // a failure (porcupine's view of a history); conform saves it beside the
 // failure's trace, as traces/<behaviour>.html.
@@ -162,9 +182,10 @@ func Scale(ms float64) time.Duration {
 
 // Run sends the scenario to the implementation and returns its trace. The spec
 // fails when the scenario is invalid (a harness bug) or uses an op outside the
-// features of the spec's behaviour, the driver does not exit 0,
-// or any process outlives the run. The trace is attached to the spec's report and
-// shown when the spec fails.
+// features of the spec's behaviour, the trace breaks a rule of the protocol
+// (harness/tracerules), the driver does not exit 0, or any process outlives
+// the run. Files left in $TMPDIR or /dev/shm are a warning in the report. The
+// trace is attached to the spec's report and shown when the spec fails.
 func Run(s *scenario.Scenario) *trace.Trace {
 	GinkgoHelper()
 	return RunWithin(60_000, s)
@@ -175,10 +196,21 @@ func Run(s *scenario.Scenario) *trace.Trace {
 func RunWithin(deadlineMS float64, s *scenario.Scenario) *trace.Trace {
 	GinkgoHelper()
 	res, err := runScenario(s, deadlineMS)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(res.Leaks).To(BeEmpty(), "processes outlived the run (killed now): %v", res.Leaks)
-	Expect(res.TempLeft).To(BeEmpty(), "the run left temporary files (removed now)")
+	if err != nil {
+		Fail(fmt.Sprintf("the run failed: %v", err))
+	}
+	if len(res.Leaks) > 0 {
+		Fail("processes outlived the run (killed now):\n  " + strings.Join(procStrings(res.Leaks), "\n  "))
+	}
 	return res.Trace
+}
+
+func procStrings(ps []runner.Proc) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // RunAllowingErrors runs the scenario and returns what happened, without judging
@@ -192,23 +224,61 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	GinkgoHelper()
 	c := current()
 	doc, err := s.Scaled(c.TimeScale).JSON()
-	Expect(err).NotTo(HaveOccurred())
-	Expect(schema.Scenario(doc)).To(Succeed(), "the harness built an invalid scenario")
-	Expect(declared(doc)).To(Succeed())
+	if err == nil {
+		if err = schema.Scenario(doc); err != nil {
+			err = fmt.Errorf("the harness built an invalid scenario: %v", err)
+		}
+	}
+	if err == nil {
+		err = declared(doc)
+	}
+	if err != nil {
+		Fail(err.Error())
+	}
 	res, err := c.Impl.Run(context.Background(), doc, runner.Options{
 		Deadline: Scale(deadlineMS),
 		Grace:    Scale(2_000),
-		Validate: schema.TraceRecord,
 	})
 	if res != nil {
 		AddReportEntry("trace", Render(res), ReportEntryVisibilityFailureOrVerbose)
+		AddReportEntry(RunEntry, &RunFiles{Scenario: doc, Trace: res.Files, Stderr: res.Stderr}, ReportEntryVisibilityNever)
+		// Only the specs about leftovers fail on them (they look at the
+		// result); for the others they are a warning (protocol.md §3). A
+		// file in /dev/shm that a live process uses is not the run's.
+		if left := res.Leftovers(); len(left) > 0 {
+			AddReportEntry(LeftoversEntry, "the run left "+strings.Join(left, ", ")+" (removed now)")
+		}
+		// Whatever the spec checks, the trace obeys the protocol's own rules
+		// (the schema among them).
+		if rerr := tracerules.Check(res.Files); rerr != nil {
+			Fail(rerr.Error())
+		}
 	}
 	var de *runner.DriverError
 	if errors.As(err, &de) || errors.Is(err, runner.ErrDeadline) {
 		return res, err
 	}
-	Expect(err).NotTo(HaveOccurred())
+	if err != nil {
+		Fail(fmt.Sprintf("the run failed: %v", err))
+	}
 	return res, nil
+}
+
+// RunEntry names the report entry of each run a spec makes, a *RunFiles:
+// conform keeps the files of a failing spec's runs beside its trace, so that
+// the run can be replayed (conform scenario run) and its files read.
+const RunEntry = "run"
+
+// RunFiles is what one run sent and got back, as it was.
+type RunFiles struct {
+	Scenario []byte       // the scenario sent, scaled
+	Trace    []trace.File // the trace files the driver wrote
+	Stderr   []byte       // the driver's stderr
+}
+
+// String keeps Ginkgo's report small: the files are for conform only.
+func (f *RunFiles) String() string {
+	return fmt.Sprintf("run: %d bytes of scenario, %d trace files", len(f.Scenario), len(f.Trace))
 }
 
 // Render shows a run's trace and output for a failure message.
