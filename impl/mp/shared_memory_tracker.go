@@ -118,8 +118,16 @@ func startShmTracker() error {
 		w.Close()
 		return err
 	}
-	// No parent-death signal: the tracker must outlive this process.
-	proc, bw, err := execChild(os.Environ(), os.Stdout, os.Stderr, []*os.File{r, sockFile}, 0)
+	// No parent-death signal: the tracker must outlive this process. Its
+	// stdout is /dev/null: it says nothing there, and holding this
+	// process's would keep a reader of it (a test's output capture)
+	// waiting for the end of the program.
+	null, err := devNull()
+	if err != nil {
+		w.Close()
+		return err
+	}
+	proc, bw, err := execChild(os.Environ(), null, os.Stderr, []*os.File{r, sockFile}, 0)
 	if err != nil {
 		w.Close()
 		return fmt.Errorf("starting: %w", err)
