@@ -60,9 +60,11 @@ func sharedMemoryOps() map[string]Op {
 		Run: func(c *Call) (any, error) {
 			m := c.On.shm()
 			off, _ := c.int("offset")
+			// A slice of the buffer, as in Python: cut at the end.
+			off = min(off, int64(m.Size()))
 			n, ok := c.int("n")
-			if !ok {
-				n = max(int64(m.Size())-off, 0)
+			if !ok || n > int64(m.Size())-off {
+				n = int64(m.Size()) - off
 			}
 			b := make(Bytes, clampSize(n))
 			if _, err := m.ReadAt(b, off); err != nil {
