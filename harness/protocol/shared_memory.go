@@ -37,9 +37,9 @@ var sharedMemoryOps = []Op{
 		Fields: []Field{bindAs, opt("name", String), opt("on", Resource).note("a list: attach by its name")},
 		Value:  "null; binds `as` to the list in the segment of that name, as `ShareableList(name=name)`",
 		Errors: []Error{{ErrNotFound, ""}}},
-	{Name: "sl.get", Families: sharedMemory, Fields: []Field{on, req("index", Int).note("negative: from the end")},
+	{Name: "sl.get", Families: sharedMemory, Fields: []Field{on, req("index", Count)},
 		Value: "the item", Errors: []Error{{ErrIndexError, ""}, {ErrClosed, "after `shm.close`"}}},
-	{Name: "sl.set", Families: sharedMemory, Fields: []Field{on, req("index", Int), req("value", Value)},
+	{Name: "sl.set", Families: sharedMemory, Fields: []Field{on, req("index", Count), req("value", Value)},
 		Value: "null. An item is an int, float, bool, str, bytes or null; a str or bytes item has the room its " +
 			"slot was made with, never more",
 		Errors: []Error{{ErrValueError, "when a str or bytes value is longer than its slot"}, {ErrIndexError, ""}}},
