@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -57,6 +58,9 @@ var tracking struct {
 // process that cannot reach a tracker goes on without one: its segments
 // are then unlinked only by Unlink, as without CPython's tracker.
 func track(op byte, name string) {
+	if untracked.Load() {
+		return
+	}
 	tracking.Lock()
 	defer tracking.Unlock()
 	if err := sendTrack(op, name); err != nil {
@@ -92,6 +96,13 @@ func sendTrack(op byte, name string) error {
 	}
 	return unix.Sendto(tracking.sock, msg, 0, tracking.addr)
 }
+
+// untracked is a fault (fault.go): this process registers nothing with a
+// tracker, so that the spec of what a killed program leaves can be shown to
+// fail.
+var untracked atomic.Bool
+
+func shmUntracked() { untracked.Store(true) }
 
 // startShmTracker starts a tracker for this process and the children it
 // starts from now on.
