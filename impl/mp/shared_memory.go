@@ -23,9 +23,10 @@ const shmDir = "/dev/shm/"
 // bytes. Unlike the primitives' anonymous segments it outlives its handles:
 // the name stays until some process calls Unlink, once, whoever created it.
 //
-// A segment created by a process that is killed before Unlink is unlinked
-// when the program ends (see the shared-memory tracker in the package doc),
-// as CPython's resource tracker does.
+// A segment created by a process that is killed before Unlink, or never
+// unlinked, is unlinked when the program ends by the program's
+// shared-memory tracker, a process of mp's own, as CPython's resource
+// tracker does (shared_memory_tracker.go).
 //
 // A SharedMemory is safe for concurrent use; Buf's bytes are shared with
 // other processes without any lock, as CPython's buf is.

@@ -20,7 +20,9 @@ import (
 // it ended: CPython's resource tracker, for shared memory.
 //
 // It is a process of its own, started by the first process of the program
-// that creates a segment (usually main) and tied to it by a pipe whose
+// that creates a segment (usually main), through a process that exits at
+// once, so that it is no child of the starter's; it is tied to the starter
+// by a pipe whose
 // write end only that process holds: when it exits or is killed, the pipe
 // ends, and the tracker unlinks what is still registered, says so on
 // stderr, and exits. It has no parent-death signal, so that it outlives
@@ -43,7 +45,24 @@ const (
 	trackUnregister = 'U'
 )
 
-var shmTracker = Register("mp.shm-tracker", func(struct{}) error { return runShmTracker(inheritedFile(0), inheritedFile(1)) })
+// trackerArg is the tracker target's argument. The starter executes it
+// with Run false: that process executes the tracker proper, Run true, and
+// exits, so that the tracker is no child of the starter's (a program that
+// counts its children, or waits for them, never meets it).
+type trackerArg struct{ Run bool }
+
+const shmTrackerTarget = "mp.shm-tracker"
+
+var _ = Register(shmTrackerTarget, func(a trackerArg) error {
+	life, sock := inheritedFile(0), inheritedFile(1)
+	if a.Run {
+		return runShmTracker(life, sock)
+	}
+	if life == nil || sock == nil {
+		return errors.New("mp: the shared-memory tracker needs its pipe and its socket")
+	}
+	return launchTracker(true, life, sock, nil)
+})
 
 // tracking is this process's way to its tracker.
 var tracking struct {
@@ -124,43 +143,54 @@ func startShmTracker() error {
 		return err
 	}
 	defer r.Close()
-	payload, err := trackerBootstrap()
-	if err != nil {
+	if err := launchTracker(false, r, sockFile, w); err != nil {
 		w.Close()
 		return err
 	}
-	// No parent-death signal: the tracker must outlive this process. Its
-	// stdout is /dev/null: it says nothing there, and holding this
-	// process's would keep a reader of it (a test's output capture)
-	// waiting for the end of the program.
-	null, err := devNull()
-	if err != nil {
-		w.Close()
-		return err
-	}
-	proc, bw, err := execChild(os.Environ(), null, os.Stderr, []*os.File{r, sockFile}, 0)
-	if err != nil {
-		w.Close()
-		return fmt.Errorf("starting: %w", err)
-	}
-	defer bw.Close()
-	if _, err := bw.Write(payload); err != nil {
-		proc.Kill()
-		proc.Wait()
-		w.Close()
-		return fmt.Errorf("bootstrapping: %w", err)
-	}
-	// The tracker ends after this process; whoever inherits it reaps it.
-	proc.Release()
 	tracking.life, tracking.addr = w, sa
 	os.Setenv(envShmTracker, addr)
 	return nil
 }
 
-func trackerBootstrap() ([]byte, error) {
-	msg, err := json.Marshal(bootstrap{Target: shmTracker.Name(), Arg: []byte("{}"), Name: "SharedMemoryTracker",
-		Identity: nil, Daemon: true, Files: 2})
-	return bootstrapFrame(msg), err
+// launchTracker executes the tracker target with run, the pipe's read
+// end and the socket. The starter (life, the pipe's write end, set) waits
+// for the process it executes, which only executes the tracker proper.
+func launchTracker(run bool, r, sock, life *os.File) error {
+	arg, err := json.Marshal(trackerArg{Run: run})
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(bootstrap{Target: shmTrackerTarget, Arg: arg, Name: "SharedMemoryTracker",
+		Daemon: true, Files: 2})
+	if err != nil {
+		return err
+	}
+	// No parent-death signal: the tracker must outlive the starter. Its
+	// stdout is /dev/null: it says nothing there, and holding the
+	// program's would keep a reader of it (a test's output capture)
+	// waiting for the end of the program.
+	null, err := devNull()
+	if err != nil {
+		return err
+	}
+	proc, bw, err := execChild(os.Environ(), null, os.Stderr, []*os.File{r, sock}, 0)
+	if err != nil {
+		return fmt.Errorf("starting: %w", err)
+	}
+	_, err = bw.Write(bootstrapFrame(msg))
+	bw.Close()
+	if err != nil {
+		proc.Kill()
+	}
+	if life != nil {
+		proc.Wait()
+	} else {
+		proc.Release()
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrapping: %w", err)
+	}
+	return nil
 }
 
 // runShmTracker is the tracker's process: it counts the registrations that
