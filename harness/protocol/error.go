@@ -20,6 +20,8 @@ const (
 	ErrWorkerLost  ErrorKind = "WorkerLost"
 	ErrAuthError   ErrorKind = "AuthError"
 	ErrUnsupported ErrorKind = "Unsupported"
+	ErrNotFound    ErrorKind = "NotFound" // shared memory: FileNotFoundError
+	ErrExists      ErrorKind = "Exists"   // shared memory: FileExistsError
 	ErrOther       ErrorKind = "Error"
 )
 
@@ -45,6 +47,9 @@ var ErrorKinds = []struct {
 	{ErrWorkerLost, "the worker running a task died"},
 	{ErrAuthError, "a wrong authkey"},
 	{ErrUnsupported, "the driver knows the op but cannot do it here"},
+	{ErrNotFound, "attach to a shared memory segment (or list) whose name does not exist, or unlink one already " +
+		"unlinked (CPython's `FileNotFoundError`)"},
+	{ErrExists, "create a shared memory segment under a name that exists (CPython's `FileExistsError`)"},
 	{ErrOther, "anything else, with a message (e.g. an op on a process handle that no `spawn` bound yet, or an " +
 		"`index` past the group's end)"},
 }

@@ -24,6 +24,8 @@ func errorKind(err error) string {
 	switch {
 	case errors.As(err, &ke):
 		return ke.kind
+	case shmKind(err) != "":
+		return shmKind(err)
 	case errors.Is(err, mp.ErrNotAllowed):
 		return "NotAllowed"
 	case errors.Is(err, mp.ErrValue):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 
 	"github.com/mpconform/mpconform/impl/mp"
 )
@@ -381,7 +382,7 @@ func (spec *ResourceSpec) defaultManager(where string, types map[string]string) 
 func boundResources(steps []*step) map[string]bool {
 	bound := map[string]bool{}
 	walkSteps(steps, func(s *step) {
-		if s.op == "manager.connect" || s.op == "manager.proxy" {
+		if s.op == "manager.connect" || s.op == "manager.proxy" || slices.Contains(shmBindingOps, s.op) {
 			if as, ok := s.fields["as"].(string); ok {
 				bound[as] = true
 			}

@@ -34,6 +34,9 @@ type ResourceSpec struct {
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
 	Typecode string  // manager.value
+
+	Size    int64  // shared_memory: the size asked for
+	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -75,6 +78,12 @@ type Resource struct {
 	Namespace *mp.NamespaceProxy `json:"namespace,omitempty"`
 	MValue    *mp.ValueProxy     `json:"mvalue,omitempty"`
 	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
+
+	// A segment, a shareable list (which travel by name: the child
+	// attaches), or a shared-memory manager (shared_memory.go).
+	SharedMemory *mp.SharedMemory        `json:"shared_memory,omitempty"`
+	SList        *mp.ShareableList       `json:"shareable_list,omitempty"`
+	SMM          *mp.SharedMemoryManager `json:"-"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -134,6 +143,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
 		err = newProxy(r, spec, made)
+	case "shared_memory", "shareable_list", "shared_memory_manager":
+		err = newShmResource(r, spec)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -205,6 +216,10 @@ var resourceFields = map[string]map[string]Kind{
 	"manager.namespace": {"manager": ResourceName},
 	"manager.value":     {"manager": ResourceName, "typecode": String, "init": Value},
 	"manager.lock":      {"manager": ResourceName},
+
+	"shared_memory":         {"size": Int, "shm_name": String},
+	"shareable_list":        {"init": Value, "shm_name": String},
+	"shared_memory_manager": {},
 }
 
 // names returns the names of the resources that a declared resource
@@ -219,7 +234,7 @@ func (spec ResourceSpec) names() map[string]string {
 }
 
 // requiredResourceFields lists the fields a resource type must have.
-var requiredResourceFields = map[string][]string{"barrier": {"parties"}}
+var requiredResourceFields = map[string][]string{"barrier": {"parties"}, "shared_memory": {"size"}}
 
 // parseResources validates the resources of a scenario; programs are the
 // scenario's programs, which a barrier's action names.
@@ -287,6 +302,9 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 	}
 	if spec.Type == "pool" {
 		return spec.setPool(where, k, raw, types, programs)
+	}
+	if isShmType(spec.Type) {
+		return spec.setShm(where, k, raw)
 	}
 	switch kind {
 	case Int, Number:
