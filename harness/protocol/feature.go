@@ -26,11 +26,14 @@ const (
 	ManagerRemote Feature = "manager.remote" // a manager served on an address
 	Pool          Feature = "pool"
 	Bulk          Feature = "bulk" // the *_many ops of the other families
+	// Value, Array, RawValue and RawArray (CPython's multiprocessing.sharedctypes)
+	Sharedctypes Feature = "sharedctypes"
 )
 
 // Features lists every feature, in §6's order.
 var Features = []Feature{Control, Process, Daemon, Lock, RLock, Semaphore, Event, Condition, Barrier,
-	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote, Pool, Bulk}
+	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote, Pool, Bulk,
+	Sharedctypes}
 
 // OfferedBy reports whether features offer the op: one of its families and
 // every one of its With are among them. A driver whose hello lists such

@@ -76,6 +76,7 @@ var sections = []section{
 	{"connection", connectionOps},
 	{"manager", managerOps},
 	{"pool", poolOps},
+	{"sharedctypes", sharedctypesOps},
 }
 
 // Ops returns every op, in §6's order.
