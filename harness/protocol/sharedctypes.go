@@ -21,9 +21,9 @@ var sharedctypesOps = []Op{
 	{Name: "shared.get_lock", Families: sharedctypes, Fields: []Field{on},
 		Value: "`\"lock\"` or `\"rlock\"`: the type of the lock `get_lock()` returns (by default a new rlock)"},
 	{Name: "array.len", Families: sharedctypes, Fields: []Field{on}, Value: "int"},
-	{Name: "array.get", Families: sharedctypes, Fields: []Field{on, req("index", Int).note("negative: from the end")},
+	{Name: "array.get", Families: sharedctypes, Fields: []Field{on, req("at", Int).note("the index; negative: from the end")},
 		Value: "the item (bytes of length 1 in a 'c' array)", Errors: []Error{{ErrIndexError, ""}}},
-	{Name: "array.set", Families: sharedctypes, Fields: []Field{on, req("index", Int), req("value", Value)},
+	{Name: "array.set", Families: sharedctypes, Fields: []Field{on, req("at", Int), req("value", Value)},
 		Value: "null", Errors: []Error{{ErrIndexError, ""}, {ErrValueError, "for a value of the wrong type"}}},
 	{Name: "array.slice", Families: sharedctypes, Fields: []Field{on, opt("start", Int), opt("stop", Int)},
 		Value: "`a[start:stop]`, as Python slices (absent: the end; negative: from the end; clamped): a list, " +

@@ -33,7 +33,10 @@ type ResourceSpec struct {
 	AuthKey  *string // manager: the key of its address; nil for a random one
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
-	Typecode string  // manager.value
+	Typecode string  // manager.value; value, array, raw_value, raw_array
+
+	Size   *int64 // array, raw_array: its length when it has no init
+	NoLock bool   // value, array: lock: false
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -75,6 +78,9 @@ type Resource struct {
 	Namespace *mp.NamespaceProxy `json:"namespace,omitempty"`
 	MValue    *mp.ValueProxy     `json:"mvalue,omitempty"`
 	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
+
+	// Shared is a value's or an array's (sharedctypes.go).
+	Shared *sharedRes `json:"shared,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -134,6 +140,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
 		err = newProxy(r, spec, made)
+	case "value", "array", "raw_value", "raw_array":
+		err = newSharedResource(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -180,6 +188,8 @@ func (r *Resource) locker() locker {
 		return r.Condition
 	case r.MLock != nil:
 		return r.MLock
+	case r.Shared != nil && r.Shared.locker() != nil:
+		return r.Shared.locker()
 	}
 	return nil
 }
@@ -205,6 +215,10 @@ var resourceFields = map[string]map[string]Kind{
 	"manager.namespace": {"manager": ResourceName},
 	"manager.value":     {"manager": ResourceName, "typecode": String, "init": Value},
 	"manager.lock":      {"manager": ResourceName},
+	"value":             {"typecode": String, "init": Value, "lock": ResourceName},
+	"array":             {"typecode": String, "init": Value, "size": Int, "lock": ResourceName},
+	"raw_value":         {"typecode": String, "init": Value},
+	"raw_array":         {"typecode": String, "init": Value, "size": Int},
 }
 
 // names returns the names of the resources that a declared resource
@@ -219,7 +233,8 @@ func (spec ResourceSpec) names() map[string]string {
 }
 
 // requiredResourceFields lists the fields a resource type must have.
-var requiredResourceFields = map[string][]string{"barrier": {"parties"}}
+var requiredResourceFields = map[string][]string{"barrier": {"parties"},
+	"value": {"typecode"}, "array": {"typecode"}, "raw_value": {"typecode"}, "raw_array": {"typecode"}}
 
 // parseResources validates the resources of a scenario; programs are the
 // scenario's programs, which a barrier's action names.
@@ -274,6 +289,9 @@ func parseResources(raw any, programs map[string]*program) ([]ResourceSpec, erro
 		if err := spec.defaultManager(where, types); err != nil {
 			return nil, err
 		}
+		if err := spec.checkShared(where); err != nil {
+			return nil, err
+		}
 		types[spec.Name] = typ
 		specs = append(specs, spec)
 	}
@@ -287,6 +305,9 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 	}
 	if spec.Type == "pool" {
 		return spec.setPool(where, k, raw, types, programs)
+	}
+	if slices.Contains(sharedTypes, spec.Type) {
+		return spec.setShared(where, k, raw, types)
 	}
 	switch kind {
 	case Int, Number:
