@@ -30,6 +30,7 @@ import (
 	_ "github.com/mpconform/mpconform/suites/pool"
 	_ "github.com/mpconform/mpconform/suites/process"
 	_ "github.com/mpconform/mpconform/suites/queue"
+	_ "github.com/mpconform/mpconform/suites/sharedctypes"
 	_ "github.com/mpconform/mpconform/suites/synchronize"
 )
 
