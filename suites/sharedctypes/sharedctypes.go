@@ -198,7 +198,7 @@ var _ = Describe("sharedctypes", func() {
 		s := New("sharedctypes/typecodes").
 			Resource("i", "value", "typecode", "i", "init", -2147483648).
 			Resource("l", "value", "typecode", "l", "init", 1<<40).
-			Resource("q", "raw_value", "typecode", "q", "init", -(1 << 62)).
+			Resource("q", "raw_value", "typecode", "q", "init", -(1<<62)).
 			Resource("d", "value", "typecode", "d", "init", 3).
 			Resource("c", "value", "typecode", "c", "init", bytesValue("a")).
 			Resource("b", "value", "typecode", "b").
