@@ -31,6 +31,7 @@ import (
 	_ "github.com/mpconform/mpconform/suites/process"
 	_ "github.com/mpconform/mpconform/suites/queue"
 	_ "github.com/mpconform/mpconform/suites/shared_memory"
+	_ "github.com/mpconform/mpconform/suites/sharedctypes"
 	_ "github.com/mpconform/mpconform/suites/synchronize"
 )
 

@@ -70,6 +70,11 @@ func Workloads() []Workload {
 				build: func(n int) (*s.Scenario, int) { return pool(n, op, w) }})
 		}
 	}
+	ws = append(ws,
+		Workload{Name: "Value/incr-locked", Unit: OpsPerSec, Features: []string{"control", "sharedctypes", "bulk"},
+			Start: 10_000, Max: 1 << 30, build: valueIncrLocked},
+		Workload{Name: "Array/copy/size=1MiB", Unit: OpsPerSec, Features: []string{"control", "sharedctypes", "bulk"},
+			Start: 100, Max: 1 << 22, build: arrayCopy})
 	// The parallel sweep: p independent copies of a workload, each on its own
 	// primitive, so the total throughput shows how the implementation scales with
 	// processes (and, past the CPU count, how it shares the CPUs).
@@ -157,6 +162,18 @@ func startJoin(n int) (*s.Scenario, int) {
 		s.Op("start", "proc", "c", "index", s.Param("k")),
 		s.Op("join", "proc", "c", "index", s.Param("k")),
 	))...), n
+}
+
+// valueIncrLocked is n increments of a Value, each under its lock.
+func valueIncrLocked(n int) (*s.Scenario, int) {
+	sc := s.New("bench/value/incr-locked").Resource("V", "value", "typecode", "q")
+	return sc.Main(measured(s.On("shared.incr_many", "V", "n", n))...), n
+}
+
+// arrayCopy is n copies of a 1 MiB 'c' Array out of shared memory.
+func arrayCopy(n int) (*s.Scenario, int) {
+	sc := s.New("bench/array/copy").Resource("A", "array", "typecode", "c", "size", 1<<20)
+	return sc.Main(measured(s.On("array.copy_many", "A", "n", n))...), n
 }
 
 func lockUncontended(n int) (*s.Scenario, int) {

@@ -37,9 +37,10 @@ var ErrorKinds = []struct {
 	{ErrClosed, "use of a closed queue, pipe end or shut-down manager; a send when every copy of the other " +
 		"end is closed; a pending result of a terminated pool (a closed pool refuses new work with " +
 		"`NotAllowed`, as CPython's `ValueError: Pool not running`)"},
-	{ErrValueError, "a bad value or misuse the API rejects (release too many times, task_done too often)"},
+	{ErrValueError, "a bad value or misuse the API rejects (release too many times, task_done too often, a " +
+		"value of the wrong type for a shared value or array)"},
 	{ErrKeyError, "missing key or attribute in a managed dict or namespace"},
-	{ErrIndexError, "missing index in a managed list"},
+	{ErrIndexError, "missing index in a managed list; an index out of range of an array"},
 	{ErrNotAllowed, "an operation the object's state forbids (start twice, daemon flag after start, a " +
 		"daemon creating a child, join before close)"},
 	{ErrBroken, "a barrier that is broken"},

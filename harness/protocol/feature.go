@@ -28,12 +28,14 @@ const (
 	Bulk          Feature = "bulk" // the *_many ops of the other families
 
 	SharedMemory Feature = "shared_memory" // SharedMemory, ShareableList and SharedMemoryManager
+	// Value, Array, RawValue and RawArray (CPython's multiprocessing.sharedctypes)
+	Sharedctypes Feature = "sharedctypes"
 )
 
 // Features lists every feature, in §6's order.
 var Features = []Feature{Control, Process, Daemon, Lock, RLock, Semaphore, Event, Condition, Barrier,
 	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote, Pool, Bulk,
-	SharedMemory}
+	SharedMemory, Sharedctypes}
 
 // OfferedBy reports whether features offer the op: one of its families and
 // every one of its With are among them. A driver whose hello lists such

@@ -77,6 +77,7 @@ var sections = []section{
 	{"manager", managerOps},
 	{"pool", poolOps},
 	{"shm", sharedMemoryOps},
+	{"sharedctypes", sharedctypesOps},
 }
 
 // Ops returns every op, in §6's order.

@@ -43,7 +43,7 @@ var synchronizeOps = []Op{
 }
 
 var (
-	lockers   = []Feature{Lock, RLock, Semaphore, Condition, Manager}
+	lockers   = []Feature{Lock, RLock, Semaphore, Condition, Manager, Sharedctypes}
 	event     = []Feature{Event}
 	condition = []Feature{Condition}
 	barrier   = []Feature{Barrier}

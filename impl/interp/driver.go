@@ -60,14 +60,14 @@ func Reference() Driver {
 		Features: []string{"control", "process", "daemon",
 			"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
 			"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool",
-			"shared_memory"},
+			"shared_memory", "sharedctypes"},
 		AtEnd:       mp.Shutdown,
 		Getppid:     os.Getppid,
 		NewResource: newResource,
 		PoolOptions: func(ResourceSpec) []mp.PoolOption { return nil },
 	}
 	families := []map[string]Op{controlOps(), processOps(), synchronizeOps(), queueOps(), connectionOps(),
-		managerOps(), poolOps(), sharedMemoryOps()}
+		managerOps(), poolOps(), sharedMemoryOps(), sharedctypesOps()}
 	for _, ops := range families {
 		for name, op := range ops {
 			if _, dup := d.Ops[name]; dup {

@@ -33,10 +33,11 @@ type ResourceSpec struct {
 	AuthKey  *string // manager: the key of its address; nil for a random one
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
-	Typecode string  // manager.value
+	Typecode string  // manager.value; value, array, raw_value, raw_array
 
-	Size    int64  // shared_memory: the size asked for
+	Size    *int64 // shared_memory: the size asked for; array, raw_array: its length when it has no init
 	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
+	NoLock  bool   // value, array: lock: false
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -84,6 +85,8 @@ type Resource struct {
 	SharedMemory *mp.SharedMemory        `json:"shared_memory,omitempty"`
 	SList        *mp.ShareableList       `json:"shareable_list,omitempty"`
 	SMM          *mp.SharedMemoryManager `json:"-"`
+	// Shared is a value's or an array's (sharedctypes.go).
+	Shared *sharedRes `json:"shared,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -145,6 +148,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		err = newProxy(r, spec, made)
 	case "shared_memory", "shareable_list", "shared_memory_manager":
 		err = newShmResource(r, spec)
+	case "value", "array", "raw_value", "raw_array":
+		err = newSharedResource(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -191,6 +196,8 @@ func (r *Resource) locker() locker {
 		return r.Condition
 	case r.MLock != nil:
 		return r.MLock
+	case r.Shared != nil && r.Shared.locker() != nil:
+		return r.Shared.locker()
 	}
 	return nil
 }
@@ -220,6 +227,10 @@ var resourceFields = map[string]map[string]Kind{
 	"shared_memory":         {"size": Int, "shm_name": String},
 	"shareable_list":        {"init": Value, "shm_name": String},
 	"shared_memory_manager": {},
+	"value":                 {"typecode": String, "init": Value, "lock": ResourceName},
+	"array":                 {"typecode": String, "init": Value, "size": Int, "lock": ResourceName},
+	"raw_value":             {"typecode": String, "init": Value},
+	"raw_array":             {"typecode": String, "init": Value, "size": Int},
 }
 
 // names returns the names of the resources that a declared resource
@@ -234,7 +245,8 @@ func (spec ResourceSpec) names() map[string]string {
 }
 
 // requiredResourceFields lists the fields a resource type must have.
-var requiredResourceFields = map[string][]string{"barrier": {"parties"}, "shared_memory": {"size"}}
+var requiredResourceFields = map[string][]string{"barrier": {"parties"}, "shared_memory": {"size"},
+	"value": {"typecode"}, "array": {"typecode"}, "raw_value": {"typecode"}, "raw_array": {"typecode"}}
 
 // parseResources validates the resources of a scenario; programs are the
 // scenario's programs, which a barrier's action names.
@@ -289,6 +301,9 @@ func parseResources(raw any, programs map[string]*program) ([]ResourceSpec, erro
 		if err := spec.defaultManager(where, types); err != nil {
 			return nil, err
 		}
+		if err := spec.checkShared(where); err != nil {
+			return nil, err
+		}
 		types[spec.Name] = typ
 		specs = append(specs, spec)
 	}
@@ -305,6 +320,9 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 	}
 	if isShmType(spec.Type) {
 		return spec.setShm(where, k, raw)
+	}
+	if slices.Contains(sharedTypes, spec.Type) {
+		return spec.setShared(where, k, raw, types)
 	}
 	switch kind {
 	case Int, Number:

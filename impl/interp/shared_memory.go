@@ -231,7 +231,7 @@ func fromItem(v any, err error) (any, error) {
 func newShmResource(r *Resource, spec ResourceSpec) (err error) {
 	switch spec.Type {
 	case "shared_memory":
-		r.SharedMemory, err = mp.CreateSharedMemory(spec.ShmName, clampSize(spec.Size))
+		r.SharedMemory, err = mp.CreateSharedMemory(spec.ShmName, clampSize(spec.size()))
 	case "shareable_list":
 		var items []any
 		if items, err = toItems(spec.Init); err == nil {
@@ -275,7 +275,7 @@ func (spec *ResourceSpec) setShm(where, k string, raw any) error {
 		}
 		v, err := decodeNumber(n)
 		if i, isInt := v.(int64); err == nil && isInt && i >= 1 && i <= math.MaxInt32 {
-			spec.Size = i
+			spec.Size = &i
 			return nil
 		}
 		return wrong(fmt.Sprintf("an integer from 1 to %d", math.MaxInt32))
@@ -302,4 +302,12 @@ func (spec *ResourceSpec) setShm(where, k string, raw any) error {
 // isShmType reports whether a resource type is this family's.
 func isShmType(typ string) bool {
 	return slices.Contains([]string{"shared_memory", "shareable_list", "shared_memory_manager"}, typ)
+}
+
+// size is the size a shared_memory resource asks for (required: 0 if absent).
+func (spec *ResourceSpec) size() int64 {
+	if spec.Size == nil {
+		return 0
+	}
+	return *spec.Size
 }

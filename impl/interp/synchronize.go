@@ -11,7 +11,7 @@ import (
 // and barrier families, and their bulk op (protocol.md §6).
 func synchronizeOps() map[string]Op {
 	ops := map[string]Op{}
-	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock"}
+	lockers := []string{"lock", "rlock", "semaphore", "bounded_semaphore", "condition", "manager.lock", "value", "array"}
 	semaphores := []string{"semaphore", "bounded_semaphore"}
 	event := []string{"event"}
 	condition := []string{"condition"}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"time"
 )
@@ -188,23 +187,8 @@ func (c *Condition) UnmarshalJSON(data []byte) error {
 	}
 	var j segmentJSON
 	json.Unmarshal(data, &j) // unmarshalHandle has parsed it
-	var kind struct{ Type string }
-	if err := json.Unmarshal(j.Lock, &kind); err != nil {
-		return fmt.Errorf("mp: decoding a condition's lock: %w", err)
-	}
-	var lock interface {
-		Locker
-		json.Unmarshaler
-	}
-	switch kind.Type {
-	case "lock":
-		lock = new(Lock)
-	case "rlock":
-		lock = new(RLock)
-	default:
-		return fmt.Errorf("mp: a condition's lock cannot be a %q", kind.Type)
-	}
-	if err := lock.UnmarshalJSON(j.Lock); err != nil {
+	lock, err := decodeLocker(j.Lock)
+	if err != nil {
 		return err
 	}
 	c.lock, c.ownLock = lock, true
