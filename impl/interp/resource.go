@@ -33,7 +33,8 @@ type ResourceSpec struct {
 	AuthKey  *string // manager: the key of its address; nil for a random one
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
-	Typecode string  // manager.value
+	Typecode string  // manager.value, manager.array
+	Typeid   string  // manager.custom: a custom type of protocol.md §5
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -75,6 +76,13 @@ type Resource struct {
 	Namespace *mp.NamespaceProxy `json:"namespace,omitempty"`
 	MValue    *mp.ValueProxy     `json:"mvalue,omitempty"`
 	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
+	// The proxies of the types served by method name (manager_types.go).
+	MQueue     *mp.QueueProxy     `json:"mqueue,omitempty"`
+	MEvent     *mp.EventProxy     `json:"mevent,omitempty"`
+	MSemaphore *mp.SemaphoreProxy `json:"msemaphore,omitempty"`
+	MBarrier   *mp.BarrierProxy   `json:"mbarrier,omitempty"`
+	MArray     *mp.ArrayProxy     `json:"marray,omitempty"`
+	MCustom    *mp.ManagedProxy   `json:"mcustom,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -134,6 +142,9 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
 		err = newProxy(r, spec, made)
+	case "manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore",
+		"manager.bounded_semaphore", "manager.barrier", "manager.array", "manager.custom":
+		err = newServedProxy(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -180,6 +191,8 @@ func (r *Resource) locker() locker {
 		return r.Condition
 	case r.MLock != nil:
 		return r.MLock
+	case r.MSemaphore != nil:
+		return r.MSemaphore
 	}
 	return nil
 }
@@ -205,6 +218,15 @@ var resourceFields = map[string]map[string]Kind{
 	"manager.namespace": {"manager": ResourceName},
 	"manager.value":     {"manager": ResourceName, "typecode": String, "init": Value},
 	"manager.lock":      {"manager": ResourceName},
+
+	"manager.queue":             {"manager": ResourceName, "maxsize": Int},
+	"manager.joinable_queue":    {"manager": ResourceName, "maxsize": Int},
+	"manager.event":             {"manager": ResourceName},
+	"manager.semaphore":         {"manager": ResourceName, "value": Int},
+	"manager.bounded_semaphore": {"manager": ResourceName, "value": Int},
+	"manager.barrier":           {"manager": ResourceName, "parties": Int, "timeout": Number},
+	"manager.array":             {"manager": ResourceName, "typecode": String, "init": Value},
+	"manager.custom":            {"manager": ResourceName, "typeid": String},
 }
 
 // names returns the names of the resources that a declared resource
@@ -219,7 +241,8 @@ func (spec ResourceSpec) names() map[string]string {
 }
 
 // requiredResourceFields lists the fields a resource type must have.
-var requiredResourceFields = map[string][]string{"barrier": {"parties"}}
+var requiredResourceFields = map[string][]string{"barrier": {"parties"},
+	"manager.barrier": {"parties"}, "manager.custom": {"typeid"}}
 
 // parseResources validates the resources of a scenario; programs are the
 // scenario's programs, which a barrier's action names.

@@ -26,7 +26,8 @@ type managedType struct {
 // Increment). Calling any other is ErrNotAllowed.
 //
 // A method may take a context.Context first (it ends when the caller's
-// does, or at shutdown), then arguments of the types managed values decode
+// does, or at shutdown), then arguments (the last may be variadic, for
+// Python's optional ones) of the types managed values decode
 // to (int64, or any integer or float type a number converts to; float64,
 // string, bool, []byte, []any, Items, any); it returns nothing, a value, an
 // error, or a value and an error. The server runs one call of an object at
@@ -72,14 +73,22 @@ func (r *servedRegistered) call(ctx context.Context, method string, args [][]byt
 	if t.NumIn() > 0 && t.In(0) == ctxType {
 		in = append(in, reflect.ValueOf(ctx))
 	}
-	if t.IsVariadic() || t.NumIn()-len(in) != len(args) {
-		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", ErrValue, method, t.NumIn()-len(in), len(args))
+	fixed := t.NumIn() - len(in)
+	if t.IsVariadic() {
+		fixed--
 	}
-	for _, a := range args {
+	if len(args) < fixed || (!t.IsVariadic() && len(args) > fixed) {
+		return nil, fmt.Errorf("%w: %s takes %d arguments, got %d", ErrValue, method, fixed, len(args))
+	}
+	for k, a := range args {
+		pt := t.In(min(len(in), t.NumIn()-1))
+		if k >= fixed {
+			pt = t.In(t.NumIn() - 1).Elem()
+		}
 		v, _ := (*managerClient)(nil).decodeOne(a)
-		x, err := convertArg(v, t.In(len(in)))
+		x, err := convertArg(v, pt)
 		if err != nil {
-			return nil, fmt.Errorf("%s: argument %d: %w", method, len(in), err)
+			return nil, fmt.Errorf("%s: argument %d: %w", method, k, err)
 		}
 		in = append(in, x)
 	}
