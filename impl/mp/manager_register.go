@@ -92,9 +92,10 @@ func (r *servedRegistered) call(ctx context.Context, method string, args [][]byt
 		}
 		in = append(in, x)
 	}
-	r.mu.Lock()
-	out := m.Call(in)
-	r.mu.Unlock()
+	out, err := r.invoke(m, in)
+	if err != nil {
+		return nil, err
+	}
 	var result any
 	if n := len(out); n > 0 && t.Out(n-1) == errType {
 		if e := out[n-1].Interface(); e != nil {
@@ -106,6 +107,19 @@ func (r *servedRegistered) call(ctx context.Context, method string, args [][]byt
 		result = out[0].Interface()
 	}
 	return (*managerClient)(nil).appendValue(nil, result, 0)
+}
+
+// invoke calls m, one call of the object at a time; a panic fails the
+// call, not the server.
+func (r *servedRegistered) invoke(m reflect.Value, in []reflect.Value) (out []reflect.Value, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("mp: managed method panicked: %v", p)
+		}
+	}()
+	return m.Call(in), nil
 }
 
 // method is the exposed method called name.
