@@ -32,10 +32,21 @@ const (
 	Sharedctypes Feature = "sharedctypes"
 )
 
+// The features of a manager's other types.
+const (
+	// ManagerTypes: a manager's queue, joinable_queue, event, semaphore,
+	// bounded_semaphore, barrier and array proxies.
+	ManagerTypes Feature = "manager.types"
+	// ManagerRegister: the custom types of §5's catalogue, registered with
+	// BaseManager.register.
+	ManagerRegister Feature = "manager.register"
+)
+
 // Features lists every feature, in §6's order.
 var Features = []Feature{Control, Process, Daemon, Lock, RLock, Semaphore, Event, Condition, Barrier,
-	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote, Pool, Bulk,
-	SharedMemory, Sharedctypes}
+	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote,
+	ManagerTypes, ManagerRegister,
+	Pool, Bulk, SharedMemory, Sharedctypes}
 
 // OfferedBy reports whether features offer the op: one of its families and
 // every one of its With are among them. A driver whose hello lists such

@@ -1,5 +1,7 @@
 package protocol
 
+import "slices"
+
 // The ops on a manager's proxies (manager.dict, manager.list,
 // manager.namespace, manager.value) and on managers. Each proxy op is one
 // request to the server, except *.incr, which reads and then writes (not atomic,
@@ -52,6 +54,11 @@ var managerOps = []Op{
 		Fields: []Field{on.note("a connection"), req("name", String).note("a proxy resource served by that manager"),
 			req("as", Ident)},
 		Value: "null; binds `as` as a proxy resource to the same object"},
+	{Name: "array.copy", Families: served(nil), Fields: []Field{on}, Value: "a list of the items (`a[:]`)"},
+	{Name: "custom.call", Families: []Feature{ManagerRegister}, Blocks: true,
+		Fields: []Field{on.note("a `manager.custom`"), req("method", String), opt("args", Values)},
+		Value:  "the method's result (§5, custom types)",
+		Errors: []Error{{ErrNotAllowed, "for a method its type does not expose"}}},
 	{Name: "dict.set_many", Families: manager, With: bulk, Fields: manyKeys, Blocks: true, Value: "`n`: keys `start+k`, each set acknowledged before the next"},
 	{Name: "dict.get_many", Families: manager, With: bulk, Fields: manyKeys, Blocks: true, Value: "`n`: keys `start+k`, each got before the next"},
 }
@@ -63,6 +70,10 @@ var (
 	// by and lock are the fields of an increment.
 	by   = opt("by", Number).or(1)
 	lock = opt("lock", Resource).note("a lock to hold around the read and the write")
+
+	// served adds manager.types to the features of an op of a primitive:
+	// the proxies of a manager's queue, event, barrier... take its ops.
+	served = func(fs []Feature) []Feature { return append(slices.Clip(fs), ManagerTypes) }
 
 	// manyKeys are the fields of the bulk dict ops.
 	manyKeys = []Field{on, req("n", Count), opt("start", Int).or(0)}

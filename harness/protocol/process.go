@@ -11,7 +11,7 @@ var processOps = []Op{
 			"process with identity `i` has `i:k` (`Process-1:1`, `zx-4:2`)"},
 	{Name: "start", Families: process, Fields: onProc(), Value: "the child's pid",
 		Errors: []Error{{ErrNotAllowed, "when started twice or a daemon starts a child"}}},
-	{Name: "join", Families: []Feature{Process, JoinableQueue},
+	{Name: "join", Families: served([]Feature{Process, JoinableQueue}),
 		Fields: []Field{opt("proc", Ident), opt("index", Count), opt("timeout", Timeout),
 			opt("on", Resource).note("a joinable queue; no `timeout`")},
 		OneOf: []string{"proc", "on"}, Blocks: true,

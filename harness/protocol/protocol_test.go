@@ -116,7 +116,7 @@ func TestCheckFeatures(t *testing.T) {
 	}{
 		{"", ""},
 		{"daemon", "main/0: spawn with daemon needs the feature daemon; the behaviour declares control, process, "},
-		{"event", "main/1/until: op is_set needs the feature event;"},
+		{"event", "main/1/until: op is_set needs one of the features event, manager.types;"},
 		{"bulk", "f/0/1: op put_many needs one of the features queue, joinable_queue, simple_queue and bulk;"},
 		{"control", "f/0: op repeat needs the feature control;"},
 	} {

@@ -20,10 +20,10 @@ var sharedctypesOps = []Op{
 		Errors: []Error{{ErrValueError, "for a `by` of the wrong type"}}},
 	{Name: "shared.get_lock", Families: sharedctypes, Fields: []Field{on},
 		Value: "`\"lock\"` or `\"rlock\"`: the type of the lock `get_lock()` returns (by default a new rlock)"},
-	{Name: "array.len", Families: sharedctypes, Fields: []Field{on}, Value: "int"},
-	{Name: "array.get", Families: sharedctypes, Fields: []Field{on, req("at", Int).note("the index; negative: from the end")},
+	{Name: "array.len", Families: arrays, Fields: []Field{on}, Value: "int"},
+	{Name: "array.get", Families: arrays, Fields: []Field{on, req("at", Int).note("the index; negative: from the end")},
 		Value: "the item (bytes of length 1 in a 'c' array)", Errors: []Error{{ErrIndexError, ""}}},
-	{Name: "array.set", Families: sharedctypes, Fields: []Field{on, req("at", Int), req("value", Value)},
+	{Name: "array.set", Families: arrays, Fields: []Field{on, req("at", Int), req("value", Value)},
 		Value: "null", Errors: []Error{{ErrIndexError, ""}, {ErrValueError, "for a value of the wrong type"}}},
 	{Name: "array.slice", Families: sharedctypes, Fields: []Field{on, opt("start", Int), opt("stop", Int)},
 		Value: "`a[start:stop]`, as Python slices (absent: the end; negative: from the end; clamped): a list, " +
@@ -42,3 +42,7 @@ var sharedctypesOps = []Op{
 }
 
 var sharedctypes = []Feature{Sharedctypes}
+
+// arrays are the families whose arrays the item ops serve: sharedctypes' and
+// a manager's (manager.array).
+var arrays = []Feature{Sharedctypes, ManagerTypes}

@@ -37,7 +37,8 @@
 //
 // A manager resource starts an mp.Manager; manager.dict, manager.list,
 // manager.namespace, manager.value and manager.lock resources are proxies
-// to objects it serves, and travel to children as refs like the others;
+// to objects it serves (and so are manager.queue, manager.event... and
+// manager.custom, which take the primitives' ops: manager_types.go), and travel to children as refs like the others;
 // manager.connect and manager.proxy bind a connection to a served manager,
 // and a proxy through it, by the step's "as" (manager.go). A pool resource
 // makes its mp.Pool when main first uses it; its workers run the scenario's

@@ -59,15 +59,15 @@ func Reference() Driver {
 		Ops: map[string]Op{},
 		Features: []string{"control", "process", "daemon",
 			"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-			"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool",
-			"shared_memory", "sharedctypes"},
+			"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "manager.types",
+			"manager.register", "pool", "shared_memory", "sharedctypes"},
 		AtEnd:       mp.Shutdown,
 		Getppid:     os.Getppid,
 		NewResource: newResource,
 		PoolOptions: func(ResourceSpec) []mp.PoolOption { return nil },
 	}
 	families := []map[string]Op{controlOps(), processOps(), synchronizeOps(), queueOps(), connectionOps(),
-		managerOps(), poolOps(), sharedMemoryOps(), sharedctypesOps()}
+		managerOps(), managerTypesOps(), poolOps(), sharedMemoryOps(), sharedctypesOps()}
 	for _, ops := range families {
 		for name, op := range ops {
 			if _, dup := d.Ops[name]; dup {
@@ -76,6 +76,7 @@ func Reference() Driver {
 			d.Ops[name] = op
 		}
 	}
+	servePrimitives(d.Ops)
 	return d
 }
 

@@ -21,7 +21,9 @@ import (
 // shared object).
 
 // proxyTypes lists the resource types of managed objects.
-var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock"}
+var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock",
+	"manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore", "manager.bounded_semaphore",
+	"manager.barrier", "manager.array", "manager.custom"}
 
 // managerOps are the ops of the manager and manager.remote families.
 func managerOps() map[string]Op {
@@ -315,6 +317,12 @@ func (spec *ResourceSpec) setManaged(where, k string, raw any, types map[string]
 			return wrong("a typecode")
 		}
 		spec.Typecode = s
+	case "typeid":
+		s, ok := raw.(string)
+		if _, known := customTypes[s]; !ok || !known {
+			return wrong("a custom type of protocol.md §5 (counter)")
+		}
+		spec.Typeid = s
 	case "init":
 		v, err := decodeValue(raw, true)
 		if err != nil {
@@ -337,7 +345,7 @@ func (spec *ResourceSpec) setManaged(where, k string, raw any, types map[string]
 		switch _, isDict := v.(Dict); {
 		case spec.Type == "manager.dict" && !isDict:
 			return wrong("a dict value")
-		case spec.Type == "manager.list":
+		case spec.Type == "manager.list" || spec.Type == "manager.array":
 			if _, ok := v.([]any); !ok {
 				return wrong("a list")
 			}
@@ -459,7 +467,7 @@ func (r *Resource) proxy() mp.Proxy {
 	case r.MLock != nil:
 		return r.MLock
 	}
-	return nil
+	return r.servedProxy()
 }
 
 // fromMP converts a value read from a managed object to the protocol's; a
@@ -605,6 +613,8 @@ func proxyOp(c *Call) (any, error) {
 		r.Type, r.MValue = "manager.value", p
 	case *mp.LockProxy:
 		r.Type, r.MLock = "manager.lock", p
+	default:
+		setServedProxy(r, p, c.r.sc.resources)
 	}
 	c.r.resources[as] = r
 	return nil, nil

@@ -33,7 +33,8 @@ type ResourceSpec struct {
 	AuthKey  *string // manager: the key of its address; nil for a random one
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
-	Typecode string  // manager.value; value, array, raw_value, raw_array
+	Typecode string  // manager.value, manager.array; value, array, raw_value, raw_array
+	Typeid   string  // manager.custom: a custom type of protocol.md §5
 
 	Size    *int64 // shared_memory: the size asked for; array, raw_array: its length when it has no init
 	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
@@ -87,6 +88,13 @@ type Resource struct {
 	SMM          *mp.SharedMemoryManager `json:"-"`
 	// Shared is a value's or an array's (sharedctypes.go).
 	Shared *sharedRes `json:"shared,omitempty"`
+	// The proxies of the types served by method name (manager_types.go).
+	MQueue     *mp.QueueProxy     `json:"mqueue,omitempty"`
+	MEvent     *mp.EventProxy     `json:"mevent,omitempty"`
+	MSemaphore *mp.SemaphoreProxy `json:"msemaphore,omitempty"`
+	MBarrier   *mp.BarrierProxy   `json:"mbarrier,omitempty"`
+	MArray     *mp.ArrayProxy     `json:"marray,omitempty"`
+	MCustom    *mp.ManagedProxy   `json:"mcustom,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -150,6 +158,9 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		err = newShmResource(r, spec)
 	case "value", "array", "raw_value", "raw_array":
 		err = newSharedResource(r, spec, made)
+	case "manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore",
+		"manager.bounded_semaphore", "manager.barrier", "manager.array", "manager.custom":
+		err = newServedProxy(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
 	}
@@ -198,6 +209,8 @@ func (r *Resource) locker() locker {
 		return r.MLock
 	case r.Shared != nil && r.Shared.locker() != nil:
 		return r.Shared.locker()
+	case r.MSemaphore != nil:
+		return r.MSemaphore
 	}
 	return nil
 }
@@ -224,13 +237,21 @@ var resourceFields = map[string]map[string]Kind{
 	"manager.value":     {"manager": ResourceName, "typecode": String, "init": Value},
 	"manager.lock":      {"manager": ResourceName},
 
-	"shared_memory":         {"size": Int, "shm_name": String},
-	"shareable_list":        {"init": Value, "shm_name": String},
-	"shared_memory_manager": {},
-	"value":                 {"typecode": String, "init": Value, "lock": ResourceName},
-	"array":                 {"typecode": String, "init": Value, "size": Int, "lock": ResourceName},
-	"raw_value":             {"typecode": String, "init": Value},
-	"raw_array":             {"typecode": String, "init": Value, "size": Int},
+	"shared_memory":             {"size": Int, "shm_name": String},
+	"shareable_list":            {"init": Value, "shm_name": String},
+	"shared_memory_manager":     {},
+	"value":                     {"typecode": String, "init": Value, "lock": ResourceName},
+	"array":                     {"typecode": String, "init": Value, "size": Int, "lock": ResourceName},
+	"raw_value":                 {"typecode": String, "init": Value},
+	"raw_array":                 {"typecode": String, "init": Value, "size": Int},
+	"manager.queue":             {"manager": ResourceName, "maxsize": Int},
+	"manager.joinable_queue":    {"manager": ResourceName, "maxsize": Int},
+	"manager.event":             {"manager": ResourceName},
+	"manager.semaphore":         {"manager": ResourceName, "value": Int},
+	"manager.bounded_semaphore": {"manager": ResourceName, "value": Int},
+	"manager.barrier":           {"manager": ResourceName, "parties": Int, "timeout": Number},
+	"manager.array":             {"manager": ResourceName, "typecode": String, "init": Value},
+	"manager.custom":            {"manager": ResourceName, "typeid": String},
 }
 
 // names returns the names of the resources that a declared resource
@@ -246,7 +267,8 @@ func (spec ResourceSpec) names() map[string]string {
 
 // requiredResourceFields lists the fields a resource type must have.
 var requiredResourceFields = map[string][]string{"barrier": {"parties"}, "shared_memory": {"size"},
-	"value": {"typecode"}, "array": {"typecode"}, "raw_value": {"typecode"}, "raw_array": {"typecode"}}
+	"value": {"typecode"}, "array": {"typecode"}, "raw_value": {"typecode"}, "raw_array": {"typecode"},
+	"manager.barrier": {"parties"}, "manager.custom": {"typeid"}}
 
 // parseResources validates the resources of a scenario; programs are the
 // scenario's programs, which a barrier's action names.

@@ -183,6 +183,13 @@
 // also serves on a unix or tcp address, for ConnectManager with CPython's
 // HMAC challenge (ErrAuth for a wrong key).
 //
+// A manager also serves the SyncManager's other types, by method name:
+// Queue and JoinableQueue (QueueProxy), Event, Semaphore and
+// BoundedSemaphore, Barrier and Array, whose waits take a context as the
+// primitives' do; and types registered with RegisterManaged (as
+// BaseManager.register), whose exposed methods a ManagedProxy calls by
+// name (any other is ErrNotAllowed).
+//
 //	m, err := mp.NewManager()
 //	...
 //	defer m.Shutdown()

@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -233,6 +234,14 @@ func (cl *managerClient) reply(resp []byte, dec func(d *decoder) error) error {
 			return fmt.Errorf("%w: %s", ErrValue, msg)
 		case errKindNotAllow:
 			return fmt.Errorf("%w: %s", ErrNotAllowed, msg)
+		case errKindEmpty:
+			return sentinelError(ErrEmpty, msg)
+		case errKindFull:
+			return sentinelError(ErrFull, msg)
+		case errKindBroken:
+			return sentinelError(ErrBroken, msg)
+		case errKindTimeout:
+			return sentinelError(context.DeadlineExceeded, msg)
 		}
 		return fmt.Errorf("mp: manager: %s", msg)
 	}
@@ -295,4 +304,12 @@ func decodeClient(data []byte) (*managerClient, error) {
 	}
 	inheritedClients.byToken[j.Token] = cl
 	return cl, nil
+}
+
+// sentinelError is err, with msg when the server gave one.
+func sentinelError(err error, msg string) error {
+	if msg == "" {
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, msg)
 }

@@ -2,6 +2,7 @@ package mp
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -44,6 +45,16 @@ func (s *server) create(c *managerConn, a *wireReader) ([]byte, bool, bool) {
 		o.lock = make(chan struct{}, 1)
 		if !a.end() {
 			return nil, false, false
+		}
+	case kindQueue, kindEvent, kindSemaphore, kindBarrier, kindArray, kindRegistered:
+		var err error
+		if o.served, err = s.newServed(o.kind, a); err == nil && !a.end() {
+			return nil, false, false
+		}
+		if errors.Is(err, errMalformed) {
+			return nil, false, false
+		} else if err != nil {
+			return callError(c, err), true, false
 		}
 	default:
 		return nil, false, false

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// A Proxy is a DictProxy, ListProxy, NamespaceProxy, ValueProxy or
-// LockProxy: a handle on an object that a Manager's server owns.
+// A Proxy is a DictProxy, ListProxy, NamespaceProxy, ValueProxy,
+// LockProxy, or a proxy of an object served by method name (QueueProxy,
+// EventProxy, SemaphoreProxy, BarrierProxy, ArrayProxy, ManagedProxy): a handle on an object that a Manager's server owns.
 //
 // Proxies are values of managed objects too: a ListProxy stored in a
 // DictProxy stays the same list, shared (as in CPython since 3.6), and
@@ -85,6 +86,9 @@ func (cl *managerClient) proxyFor(kind byte, id uint64) any {
 		return &ValueProxy{p}
 	case kindLock:
 		return &LockProxy{p}
+	}
+	if sp := servedProxy(p); sp != nil {
+		return sp
 	}
 	return refValue{kind, id}
 }
@@ -481,24 +485,9 @@ func As[T any](v any, err error) (T, error) {
 		return t, nil
 	}
 	rt := reflect.TypeFor[T]()
-	rv := reflect.New(rt).Elem()
-	switch x := v.(type) {
-	case int64:
-		switch {
-		case rv.CanInt() && !rv.OverflowInt(x):
-			rv.SetInt(x)
-			return rv.Interface().(T), nil
-		case rv.CanUint() && x >= 0 && !rv.OverflowUint(uint64(x)):
-			rv.SetUint(uint64(x))
-			return rv.Interface().(T), nil
-		case rv.CanFloat():
-			rv.SetFloat(float64(x))
-			return rv.Interface().(T), nil
-		}
-	case float64:
-		if rv.CanFloat() {
-			rv.SetFloat(x)
-			return rv.Interface().(T), nil
+	if v != nil {
+		if x, err := convertArg(v, rt); err == nil {
+			return x.Interface().(T), nil
 		}
 	}
 	return zero, fmt.Errorf("%w: a managed %T is no %v", ErrValue, v, rt)

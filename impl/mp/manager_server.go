@@ -1,6 +1,7 @@
 package mp
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -41,6 +42,7 @@ const (
 	opValueSet   = 'V' // value
 	opAcquire    = 'A' // timeout in ns (varint; < 0 forever) -> bool
 	opRelease    = 'Z'
+	opCall       = 'M' // method string, timeout in ns (varint; < 0 none), args list -> value
 )
 
 // Object kinds.
@@ -50,6 +52,14 @@ const (
 	kindNamespace = 'n'
 	kindValue     = 'v'
 	kindLock      = 'k'
+
+	// Served by method name (manager_served.go).
+	kindQueue      = 'q' // maxsize varint
+	kindEvent      = 'e'
+	kindSemaphore  = 's' // value varint, bounded byte
+	kindBarrier    = 'b' // parties varint, timeout in ns varint (< 0 none)
+	kindArray      = 'a' // typecode string, init list
+	kindRegistered = 'R' // typeid string
 )
 
 // Error kinds of a reply.
@@ -59,6 +69,10 @@ const (
 	errKindValue    = 'V'
 	errKindNotAllow = 'N'
 	errKindOther    = 'E'
+	errKindEmpty    = 'e'
+	errKindFull     = 'f'
+	errKindBroken   = 'B'
+	errKindTimeout  = 'T'
 )
 
 // A server is a manager's server process: it owns the objects and serves
@@ -75,6 +89,8 @@ type server struct {
 	inflight atomic.Int32  // requests read and not yet answered
 	seq      atomic.Uint64 // requests read so far
 	done     chan struct{}
+	ctx      context.Context // ends at stop: the waits of served objects end with it
+	cancel   context.CancelFunc
 	stopOnce sync.Once
 	path     string // a unix socket file to remove at shutdown
 
@@ -86,8 +102,9 @@ type server struct {
 }
 
 func newServer(cfg managerConfig, token string) *server {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &server{objs: map[uint64]*managedObject{}, names: map[string]*managedObject{}, ids: map[*managedObject]uint64{},
-		cfg: cfg, token: token, done: make(chan struct{}), sockets: map[int]*linkConn{}}
+		cfg: cfg, token: token, done: make(chan struct{}), ctx: ctx, cancel: cancel, sockets: map[int]*linkConn{}}
 }
 
 func (s *server) stop() {
@@ -96,6 +113,7 @@ func (s *server) stop() {
 			os.Remove(s.path)
 		}
 		close(s.done)
+		s.cancel()
 	})
 }
 
@@ -277,8 +295,11 @@ func (s *server) handle(c *managerConn, req []byte) (out []byte, ok, shutdown bo
 		default:
 			return errReply(c, errKindValue, "release unlocked lock"), true, false
 		}
+	case opCall:
+		out, ok = s.callReply(c, o, a)
+		return out, ok, false
 	}
-	if o.kind == kindLock {
+	if o.kind == kindLock || o.served != nil {
 		return nil, false, false
 	}
 	o.mu.Lock()

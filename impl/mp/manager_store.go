@@ -17,6 +17,7 @@ type managedObject struct {
 	val      []byte
 	typecode string
 	lock     chan struct{} // a Lock: holds a token while locked
+	served   servedObject  // an object served by method name (opCall)
 	name     string        // exposed under this name, if any
 
 	stale *managedObject // ManagerStaleReads: the state before the latest write

@@ -110,6 +110,8 @@ func (cl *managerClient) appendValue(b []byte, v any, depth int) ([]byte, error)
 			return b, fmt.Errorf("%w: a proxy can only be stored in an object of its own manager", ErrValue)
 		}
 		return binary.AppendUvarint(append(b, tagRef, p.kind), p.id), nil
+	case refValue: // in the server: a registered type's method gives back a proxy it was given
+		return binary.AppendUvarint(append(b, tagRef, v.kind), v.id), nil
 	}
 	return cl.appendReflect(b, v, depth)
 }
