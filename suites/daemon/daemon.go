@@ -14,7 +14,7 @@ import (
 
 var (
 	killedAtExit = catalogue.Add(catalogue.Behaviour{
-		ID: "daemon.killed-at-exit", Profile: catalogue.Core, Features: []string{"control", "process", "daemon"},
+		ID: "daemon.killed-at-exit", Profile: catalogue.Core, Features: []string{"control", "process", "daemon", "event"},
 		Rule:   "daemonic children that outlive main are terminated: they record nothing after main ends and no process is left",
 		Source: "tutorial, program 6 (daemon); CPython docs: Process.daemon",
 	})
@@ -32,14 +32,17 @@ var (
 
 var _ = Describe("daemon", func() {
 	suite.Spec(killedAtExit, "main ends while its daemon sleeps: the daemon stops there, main's end comes last", func() {
-		t := suite.Run(New("daemon/killed-at-exit").
-			Program("daemon", nil, Emit("begin"), Sleep(3000), Emit("after")).
+		// Main ends once the daemon has begun (it sets "begun"), however
+		// long a loaded machine takes to start it.
+		t := suite.Run(New("daemon/killed-at-exit").Resource("begun", "event").
+			Program("daemon", []string{"e"}, Emit("begin"), On("set", "begun"), Sleep(3000), Emit("after")).
 			Program("worker", nil, Sleep(300), Emit("worker done")).
 			Main(
-				Spawn("d", "daemon").With("daemon", true),
+				Spawn("d", "daemon", Ref("begun")).With("daemon", true),
 				Spawn("w", "worker"),
 				Start("d"), Start("w"),
-				Sleep(600),
+				On("wait", "begun"),
+				Sleep(300),
 			))
 		m := suite.Main(t)
 		d := suite.Program(t, "daemon")
