@@ -8,27 +8,23 @@ import (
 	"github.com/mpconform/mpconform/impl/mp"
 )
 
-// hello dials the address it is given and sends one message.
-var hello = mp.Register("example.hello", func(addr string) error {
-	c, err := mp.Dial(context.Background(), "tcp", addr, mp.ConnAuthKey([]byte("secret")))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	return c.Send(context.Background(), "hello from "+mp.Current().Name)
-})
-
 func ExampleListen() {
-	l, err := mp.Listen("tcp", "", mp.ConnAuthKey([]byte("secret"))) // 127.0.0.1, a free port
+	key := mp.ConnAuthKey([]byte("secret"))
+	l, err := mp.Listen("tcp", "", key) // 127.0.0.1, a free port
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer l.Close()
-	p := mp.New(hello, l.Addr(), mp.Name("greeter"))
-	if err := p.Start(); err != nil {
-		log.Fatal(err)
-	}
-	c, err := l.Accept(context.Background()) // fails with ErrAuth for a wrong key
+	// The peer is usually another process, given l.Addr(); here a goroutine.
+	go func() {
+		c, err := mp.Dial(context.Background(), "tcp", l.Addr(), key)
+		if err != nil {
+			log.Fatal(err) // ErrAuth for a wrong key, ErrRefused if nobody listens
+		}
+		defer c.Close()
+		c.Send(context.Background(), "hello")
+	}()
+	c, err := l.Accept(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -38,8 +34,7 @@ func ExampleListen() {
 		log.Fatal(err)
 	}
 	fmt.Println(msg)
-	p.Join(context.Background())
-	// Output: hello from greeter
+	// Output: hello
 }
 
 func ExampleWait() {
