@@ -22,6 +22,7 @@ const (
 	JoinableQueue Feature = "joinable_queue"
 	SimpleQueue   Feature = "simple_queue"
 	Pipe          Feature = "pipe"
+	Connection    Feature = "connection" // Listener, Client, wait, recv_bytes_into
 	Manager       Feature = "manager"
 	ManagerRemote Feature = "manager.remote" // a manager served on an address
 	Pool          Feature = "pool"
@@ -30,7 +31,7 @@ const (
 
 // Features lists every feature, in §6's order.
 var Features = []Feature{Control, Process, Daemon, Lock, RLock, Semaphore, Event, Condition, Barrier,
-	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote, Pool, Bulk}
+	Queue, JoinableQueue, SimpleQueue, Pipe, Connection, Manager, ManagerRemote, Pool, Bulk}
 
 // OfferedBy reports whether features offer the op: one of its families and
 // every one of its With are among them. A driver whose hello lists such
