@@ -41,7 +41,7 @@ var connectionOps = []Op{
 		Blocks: true, Value: "null; binds `as` to the connection",
 		Errors: []Error{{ErrAuthError, "for a wrong key"}, {ErrRefused, "when nobody listens on the address"}}},
 	{Name: "connection.wait", Families: conn,
-		Fields: []Field{opt("conns", Values).note("refs to connections or pipe ends"),
+		Fields: []Field{opt("conns", Values).note("names of connections or pipe ends"),
 			opt("procs", Values).note("names of process handles"), opt("timeout", Timeout)},
 		Blocks: true, Value: "the sorted names of the ready ones; `[]` when the timeout ran out"},
 	{Name: "recv_bytes_into", Families: conn,

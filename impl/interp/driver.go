@@ -54,7 +54,7 @@ func Reference() Driver {
 		Ops: map[string]Op{},
 		Features: []string{"control", "process", "daemon",
 			"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-			"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool"},
+			"queue", "joinable_queue", "simple_queue", "pipe", "connection", "manager", "manager.remote", "pool"},
 		AtEnd:       mp.Shutdown,
 		Getppid:     os.Getppid,
 		NewResource: newResource,

@@ -121,7 +121,7 @@ func TestHello(t *testing.T) {
 	}
 	if hello.Protocol != 1 || hello.Name != "go-reference" || !slices.Equal(hello.Features, []string{"control", "process", "daemon",
 		"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-		"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "pool"}) {
+		"queue", "joinable_queue", "simple_queue", "pipe", "connection", "manager", "manager.remote", "pool"}) {
 		t.Errorf("hello = %+v", hello)
 	}
 }

@@ -34,6 +34,8 @@ type ResourceSpec struct {
 	Manager  string  // manager.*: the manager resource that serves it
 	Init     any     // manager.dict, manager.list, manager.value: the initial value (refs unresolved)
 	Typecode string  // manager.value
+
+	Family string // listener: "unix", "abstract" or "tcp"; "" for unix
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -75,6 +77,9 @@ type Resource struct {
 	Namespace *mp.NamespaceProxy `json:"namespace,omitempty"`
 	MValue    *mp.ValueProxy     `json:"mvalue,omitempty"`
 	MLock     *mp.LockProxy      `json:"mlock,omitempty"`
+
+	// Listener is a listener resource's (listener.go).
+	Listener *listenerRes `json:"listener,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -130,6 +135,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		}
 	case "pool":
 		newPoolResource(r, spec)
+	case "listener":
+		r.Listener, err = newListener(spec)
 	case "manager":
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
@@ -199,6 +206,7 @@ var resourceFields = map[string]map[string]Kind{
 	"simple_queue":      {},
 	"pipe":              {"duplex": Bool},
 	"pool":              {"processes": Int, "maxtasksperchild": Int, "initializer": Name, "initargs": List},
+	"listener":          {"family": String, "authkey": String},
 	"manager":           {"serve": String, "authkey": String},
 	"manager.dict":      {"manager": ResourceName, "init": Value},
 	"manager.list":      {"manager": ResourceName, "init": Value},
@@ -287,6 +295,9 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 	}
 	if spec.Type == "pool" {
 		return spec.setPool(where, k, raw, types, programs)
+	}
+	if spec.Type == "listener" {
+		return spec.setListener(where, k, raw)
 	}
 	switch kind {
 	case Int, Number:
