@@ -36,6 +36,8 @@ var connectionOps = []Op{
 	{Name: "listener.last_accepted", Families: conn, Fields: []Field{on},
 		Value: "the address of the last client accepted, as `listener.address` gives an address"},
 	{Name: "listener.close", Families: conn, Fields: []Field{on}, Value: "null; nobody listens on the address then"},
+	{Name: "listener.with", Families: conn, Fields: []Field{on, req("body", Steps)},
+		Value: "records nothing itself: runs `body` in `with listener:`, whose end closes the listener"},
 	{Name: "connection.client", Families: conn,
 		Fields: []Field{on.note("a listener, whose address it connects to"), req("as", Ident), opt("authkey", String)},
 		Blocks: true, Value: "null; binds `as` to the connection",

@@ -91,6 +91,17 @@ func listenerOps() map[string]Op {
 		}
 		return nil, l.Close()
 	}}
+	ops["listener.with"] = Op{Fields: on(map[string]Field{"body": {Steps, true}}), Silent: true, On: listener,
+		Run: func(c *Call) (any, error) {
+			l, err := c.listener()
+			if err != nil {
+				c.r.fail(*c, err) // a silent op records only its failure
+				return nil, nil
+			}
+			defer l.Close() // as Listener.__exit__, whatever ends the body
+			c.r.steps(c.s.body, c.env)
+			return nil, nil
+		}}
 	ops["connection.client"] = Op{Fields: on(map[string]Field{"as": as, "authkey": {String, false}}), Blocks: true,
 		On: listener, Run: func(c *Call) (any, error) {
 			var opts []mp.ConnOption

@@ -39,6 +39,11 @@ var (
 		Rule:   "once a Listener is closed, a Client to its address fails with Refused (unix, abstract, tcp) and accept fails with Closed",
 		Source: "CPython docs: Listener.close; CPython: Client raises ConnectionRefusedError, or FileNotFoundError for a removed socket path",
 	})
+	withClose = catalogue.Add(catalogue.Behaviour{
+		ID: "connection.listener-with", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
+		Rule:   "a Listener used as a context manager serves inside the block and is closed at its end: then a Client fails with Refused",
+		Source: "CPython docs: Listener ('Listener objects now support the context management protocol ... __exit__() calls close()')",
+	})
 	waitReady = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.wait", Profile: catalogue.Extended, Features: []string{"control", "process", "pipe", "connection"},
 		Rule:   "wait returns exactly the ready objects (connections with a message, exited processes' sentinels), [] on a timeout, and does not take the message",
@@ -172,6 +177,23 @@ var _ = Describe("connection", func() {
 		Expect(kinds(t.Done(m, "listener.close"))).To(Equal([]string{"", "", ""}))
 		Expect(kinds(t.Done(m, "connection.client"))).To(Equal([]string{"Refused", "Refused", "Refused"}), "unix, abstract, tcp")
 		Expect(kinds(t.Done(m, "listener.accept"))).To(Equal([]string{"Closed", "Closed", "Closed"}))
+	})
+
+	suite.Spec(withClose, "with L: client, accept, a message; after it, client and accept", func() {
+		t := suite.Run(New("connection/listener-with").
+			Resource("L", "listener").
+			Main(
+				On("listener.with", "L", "body", []Step{
+					On("connection.client", "L", "as", "c"), On("listener.accept", "L", "as", "a"),
+					On("send", "c", "value", "inside"), On("recv", "a"),
+				}),
+				On("connection.client", "L", "as", "d"),
+				On("listener.accept", "L", "as", "b"),
+			))
+		m := suite.Main(t).Pid
+		Expect(t.Values(m, "recv")).To(Equal([]any{"inside"}), "the listener serves inside the block")
+		Expect(kinds(t.Done(m, "connection.client"))).To(Equal([]string{"", "Refused"}), "closed at the block's end")
+		Expect(kinds(t.Done(m, "listener.accept"))).To(Equal([]string{"", "Closed"}))
 	})
 
 	suite.Spec(waitReady, "nothing ready, a pipe end, an accepted connection, a child's message, its exit", func() {
