@@ -24,6 +24,35 @@ var connectionOps = []Op{
 	{Name: "roundtrip_many", Families: pipe, With: bulk, Fields: []Field{on, req("n", Count), opt("size", Count)},
 		Blocks: true, Value: "`n`: send a message and receive the echo, n times",
 		Errors: []Error{{ErrOther, "when an echo differs"}}},
+
+	// multiprocessing.connection's Listener, Client and wait, and
+	// recv_bytes_into. A connection that listener.accept or
+	// connection.client binds with `as` is a pipe end of the process that
+	// bound it: the pipe ops act on it.
+	{Name: "listener.accept", Families: conn, Fields: []Field{on.note("a listener"), req("as", Ident)},
+		Blocks: true, Value: "null; binds `as` to the connection accepted",
+		Errors: []Error{{ErrAuthError, "when the client's key is wrong"}, {ErrClosed, "on a closed listener"}}},
+	{Name: "listener.address", Families: conn, Fields: []Field{on}, Value: "the address listened on (§6 connection)"},
+	{Name: "listener.last_accepted", Families: conn, Fields: []Field{on},
+		Value: "the address of the last client accepted, as `listener.address` gives an address"},
+	{Name: "listener.close", Families: conn, Fields: []Field{on}, Value: "null; nobody listens on the address then"},
+	{Name: "listener.with", Families: conn, Fields: []Field{on, req("body", Steps)},
+		Value: "records nothing itself: runs `body` in `with listener:`, whose end closes the listener"},
+	{Name: "connection.client", Families: conn,
+		Fields: []Field{on.note("a listener, whose address it connects to"), req("as", Ident), opt("authkey", String)},
+		Blocks: true, Value: "null; binds `as` to the connection",
+		Errors: []Error{{ErrAuthError, "for a wrong key"}, {ErrRefused, "when nobody listens on the address"}}},
+	{Name: "connection.wait", Families: conn,
+		Fields: []Field{opt("conns", Values).note("names of connections or pipe ends"),
+			opt("procs", Values).note("names of process handles"), opt("timeout", Timeout)},
+		Blocks: true, Value: "the sorted names of the ready ones; `[]` when the timeout ran out"},
+	{Name: "recv_bytes_into", Families: conn,
+		Fields: []Field{on, req("size", Count).note("the buffer's size"), opt("offset", Count).or(0)}, Blocks: true,
+		Value:  "`[n, buffer]`: the message's length, and the buffer, zeros where the message is not",
+		Errors: []Error{{ErrBufferTooShort, ""}, {ErrEOF, ""}, {ErrValueError, "for an offset past the buffer"}}},
 }
 
-var pipe = []Feature{Pipe}
+var (
+	pipe = []Feature{Pipe}
+	conn = []Feature{Connection}
+)

@@ -25,6 +25,12 @@ const (
 	ErrOther       ErrorKind = "Error"
 )
 
+// The error kinds of multiprocessing.connection.
+const (
+	ErrRefused        ErrorKind = "Refused"
+	ErrBufferTooShort ErrorKind = "BufferTooShort"
+)
+
 // ErrorKinds lists every error kind with when it is recorded, in §8's order.
 var ErrorKinds = []struct {
 	Kind ErrorKind
@@ -51,6 +57,10 @@ var ErrorKinds = []struct {
 	{ErrNotFound, "attach to a shared memory segment (or list) whose name does not exist, or unlink one already " +
 		"unlinked (CPython's `FileNotFoundError`)"},
 	{ErrExists, "create a shared memory segment under a name that exists (CPython's `FileExistsError`)"},
+	{ErrRefused, "a connection to an address nobody listens on (CPython's ConnectionRefusedError, or " +
+		"FileNotFoundError for a socket path that is gone)"},
+	{ErrBufferTooShort, "`recv_bytes_into` of a message longer than the buffer after `offset`: the message " +
+		"is taken all the same, and `message` is its bytes decoded as UTF-8 (CPython: `e.args[0]`)"},
 	{ErrOther, "anything else, with a message (e.g. an op on a process handle that no `spawn` bound yet, or an " +
 		"`index` past the group's end)"},
 }

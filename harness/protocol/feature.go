@@ -22,6 +22,7 @@ const (
 	JoinableQueue Feature = "joinable_queue"
 	SimpleQueue   Feature = "simple_queue"
 	Pipe          Feature = "pipe"
+	Connection    Feature = "connection" // Listener, Client, wait, recv_bytes_into
 	Manager       Feature = "manager"
 	ManagerRemote Feature = "manager.remote" // a manager served on an address
 	Pool          Feature = "pool"
@@ -44,7 +45,7 @@ const (
 
 // Features lists every feature, in §6's order.
 var Features = []Feature{Control, Process, Daemon, Lock, RLock, Semaphore, Event, Condition, Barrier,
-	Queue, JoinableQueue, SimpleQueue, Pipe, Manager, ManagerRemote,
+	Queue, JoinableQueue, SimpleQueue, Pipe, Connection, Manager, ManagerRemote,
 	ManagerTypes, ManagerRegister,
 	Pool, Bulk, SharedMemory, Sharedctypes}
 

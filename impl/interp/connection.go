@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"maps"
 )
 
 // connectionOps are the ops of the pipe family and its bulk ops (protocol.md
@@ -61,6 +62,7 @@ func connectionOps() map[string]Op {
 	ops["echo_many"] = Op{Fields: on(map[string]Field{"n": {Int, true}}), Blocks: true, On: ends, Run: echoMany}
 	ops["roundtrip_many"] = Op{Fields: on(many),
 		Blocks: true, On: ends, Run: roundtripMany}
+	maps.Copy(ops, listenerOps())
 	return ops
 }
 

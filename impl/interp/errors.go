@@ -46,6 +46,8 @@ func errorKind(err error) string {
 		return "IndexError"
 	case errors.Is(err, mp.ErrAuth):
 		return "AuthError"
+	case errors.Is(err, mp.ErrRefused):
+		return "Refused"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "Timeout"
 	}

@@ -121,8 +121,8 @@ func TestHello(t *testing.T) {
 	}
 	if hello.Protocol != 1 || hello.Name != "go-reference" || !slices.Equal(hello.Features, []string{"control", "process", "daemon",
 		"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
-		"queue", "joinable_queue", "simple_queue", "pipe", "manager", "manager.remote", "manager.types",
-		"manager.register", "pool", "shared_memory", "sharedctypes"}) {
+		"queue", "joinable_queue", "simple_queue", "pipe", "connection", "manager", "manager.remote",
+		"manager.types", "manager.register", "pool", "shared_memory", "sharedctypes"}) {
 		t.Errorf("hello = %+v", hello)
 	}
 }

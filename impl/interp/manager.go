@@ -386,11 +386,13 @@ func (spec *ResourceSpec) defaultManager(where string, types map[string]string) 
 }
 
 // boundResources returns the names that manager.connect and manager.proxy
-// bind with "as" in steps: resources of the process that runs them.
+// (and listener.accept and connection.client, listener.go) bind with "as"
+// in steps: resources of the process that runs them.
 func boundResources(steps []*step) map[string]bool {
 	bound := map[string]bool{}
 	walkSteps(steps, func(s *step) {
-		if s.op == "manager.connect" || s.op == "manager.proxy" || slices.Contains(shmBindingOps, s.op) {
+		if s.op == "manager.connect" || s.op == "manager.proxy" || slices.Contains(shmBindingOps, s.op) ||
+			bindsConnection[s.op] {
 			if as, ok := s.fields["as"].(string); ok {
 				bound[as] = true
 			}

@@ -39,6 +39,7 @@ type ResourceSpec struct {
 	Size    *int64 // shared_memory: the size asked for; array, raw_array: its length when it has no init
 	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
 	NoLock  bool   // value, array: lock: false
+	Family  string // listener: "unix", "abstract" or "tcp"; "" for unix
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -95,6 +96,8 @@ type Resource struct {
 	MBarrier   *mp.BarrierProxy   `json:"mbarrier,omitempty"`
 	MArray     *mp.ArrayProxy     `json:"marray,omitempty"`
 	MCustom    *mp.ManagedProxy   `json:"mcustom,omitempty"`
+	// Listener is a listener resource's (listener.go).
+	Listener *listenerRes `json:"listener,omitempty"`
 }
 
 // newResource is the reference driver's Driver.NewResource.
@@ -150,6 +153,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 		}
 	case "pool":
 		newPoolResource(r, spec)
+	case "listener":
+		r.Listener, err = newListener(spec)
 	case "manager":
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
@@ -230,6 +235,7 @@ var resourceFields = map[string]map[string]Kind{
 	"simple_queue":      {},
 	"pipe":              {"duplex": Bool},
 	"pool":              {"processes": Int, "maxtasksperchild": Int, "initializer": Name, "initargs": List},
+	"listener":          {"family": String, "authkey": String},
 	"manager":           {"serve": String, "authkey": String},
 	"manager.dict":      {"manager": ResourceName, "init": Value},
 	"manager.list":      {"manager": ResourceName, "init": Value},
@@ -345,6 +351,9 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 	}
 	if slices.Contains(sharedTypes, spec.Type) {
 		return spec.setShared(where, k, raw, types)
+	}
+	if spec.Type == "listener" {
+		return spec.setListener(where, k, raw)
 	}
 	switch kind {
 	case Int, Number:

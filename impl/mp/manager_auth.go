@@ -22,6 +22,14 @@ var (
 	failure         = []byte("#FAILURE#")
 )
 
+// A framer carries the handshake's messages: a manager's connection, or a
+// Conn of a Listener (listener.go).
+type framer interface {
+	startFrame() []byte // an empty frame to append a message to
+	writeFrame(b []byte) error
+	readFrame(max int) ([]byte, error)
+}
+
 // handshakeMax is the largest handshake message (CPython's recv_bytes(256)).
 const handshakeMax = 256
 
@@ -33,7 +41,7 @@ func digest(key, msg []byte) []byte {
 
 // deliverChallenge sends a challenge and checks the answer; skip accepts
 // any answer (ManagerSkipAuth).
-func deliverChallenge(c *managerConn, key []byte, skip bool) error {
+func deliverChallenge(c framer, key []byte, skip bool) error {
 	msg := make([]byte, len(digestName)+40)
 	copy(msg, digestName)
 	rand.Read(msg[len(digestName):])
@@ -52,7 +60,7 @@ func deliverChallenge(c *managerConn, key []byte, skip bool) error {
 }
 
 // answerChallenge answers a challenge and reads the verdict.
-func answerChallenge(c *managerConn, key []byte) error {
+func answerChallenge(c framer, key []byte) error {
 	msg, err := c.readFrame(handshakeMax)
 	if err != nil {
 		return err
