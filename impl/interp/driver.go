@@ -61,7 +61,7 @@ func Reference() Driver {
 		PoolOptions: func(ResourceSpec) []mp.PoolOption { return nil },
 	}
 	families := []map[string]Op{controlOps(), processOps(), synchronizeOps(), queueOps(), connectionOps(),
-		managerOps(), poolOps()}
+		managerOps(), poolOps(), poolScopeOps()}
 	for _, ops := range families {
 		for name, op := range ops {
 			if _, dup := d.Ops[name]; dup {
