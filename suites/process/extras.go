@@ -63,6 +63,11 @@ var (
 		Rule:   "os._exit(7) gives exitcode 7 at once: the child skips the end-of-program work (it does not wait for its own child, as sys.exit(7) does) and writes no process.end",
 		Source: "CPython docs: os._exit ('Exit the process with status n, without calling cleanup handlers'), Process.exitcode",
 	})
+	exitOwnSignal = catalogue.Add(catalogue.Behaviour{
+		ID: "process.exitcode-own-signal", Profile: catalogue.Extended, Features: []string{"control", "process"},
+		Rule:   "a child that dies of a signal it sent itself has exitcode -signal: SIGSEGV -11, SIGABRT -6, SIGINT -2, as one its parent killed",
+		Source: "CPython docs: Process.exitcode ('A negative value -N indicates that the child was terminated by signal N'); CPython: popen_fork.Popen.poll (os.waitstatus_to_exitcode)",
+	})
 )
 
 // lookup reads key from a dict value of the trace, as JSON text.
@@ -277,6 +282,22 @@ var _ = Describe("process, the rest of it", func() {
 		Expect(lates[0].T1).To(BeNumerically("<=", joins[0].T1), "sys.exit(7) ended before its child")
 		for _, l := range lates[1:] {
 			Expect(l.T0).To(BeNumerically(">=", joins[1].T1), "os._exit(7) waited for its child")
+		}
+	})
+
+	suite.Spec(exitOwnSignal, "children crash with SIGSEGV, SIGABRT and SIGINT: -11, -6, -2", func() {
+		signals := []string{"SIGSEGV", "SIGABRT", "SIGINT"}
+		s := New("process/exitcode-own-signal")
+		var main []Step
+		for i, sig := range signals {
+			prog := fmt.Sprint("crash", i)
+			s = s.Program(prog, nil, Emit(sig), Crash(sig), Emit("survived"))
+			main = append(main, Spawn(prog, prog), Start(prog), Join(prog))
+		}
+		t := suite.Run(s.Main(main...))
+		Expect(ints(t.Values(suite.Main(t).Pid, "join"))).To(Equal([]any{-11, -6, -2}), "exit codes")
+		for _, k := range t.Children() {
+			Expect(t.Values(k.Pid, "emit")).To(HaveLen(1), "%s went on after its crash", k.Name)
 		}
 	})
 })
