@@ -10,9 +10,12 @@ var controlOps = []Op{
 		Value: "records nothing itself; steps in `body` record, with `var` bound to 0, 1, ..."},
 	{Name: "mark", Families: control, Fields: []Field{req("name", String)},
 		Value: "null; `t0 = t1`: a timestamp for benchmarks"},
-	{Name: "exit", Families: control, Fields: []Field{req("code", Int).note("0..255")},
+	{Name: "exit", Families: control,
+		Fields: []Field{opt("code", Int).note("0..255"), opt("message", String).note("instead of `code`")},
 		Value: "the process exits with `code` (`sys.exit(code)`): no record of its own, no `process.end`; " +
-			"the end-of-program work of §9 still runs first, unrecorded"},
+			"the end-of-program work of §9 still runs first, unrecorded. Without `code`, `sys.exit()`: exit code 0; " +
+			"with `message`, `sys.exit(message)`: the message and a newline go to stderr, exit code 1 (`code` is " +
+			"then ignored)"},
 	{Name: "raise", Families: control, Fields: []Field{req("message", String)},
 		Value: "an uncaught error: no record of its own; the process writes `process.end` (`exitcode` 1) and " +
 			"exits 1 (in a pool task: the task fails with `TaskError`)"},

@@ -24,6 +24,10 @@ var poolOps = []Op{
 	{Name: "pool.join", Families: pool, Fields: []Field{on}, Blocks: true, Value: "null",
 		Errors: []Error{{ErrNotAllowed, "before `pool.close`"}}},
 	{Name: "pool.terminate", Families: pool, Fields: []Field{on}, Blocks: true, Value: "null"},
+	{Name: "pool.with", Families: pool, Fields: []Field{on, req("body", Steps)}, Blocks: true,
+		Value: "null, once `body` has run inside `with pool:` and the pool is terminated: `__exit__` calls " +
+			"`terminate()`, so tasks still running are stopped, and afterwards new work fails with `NotAllowed`",
+		Errors: []Error{{ErrNotAllowed, "on a pool closed or terminated before"}}},
 	{Name: "pool.apply_many", Families: pool, With: bulk,
 		Fields: []Field{on, req("program", Ident), req("n", Count), opt("args", Values)}, Blocks: true,
 		Value: "`n`: n apply_async round trips, each result got before the next"},

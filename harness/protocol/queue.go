@@ -16,8 +16,11 @@ var queueOps = []Op{
 	{Name: "qsize", Families: served(bounded), Fields: []Field{on}, Value: "int"},
 	{Name: "empty", Families: served(queues), Fields: []Field{on}, Value: "bool"},
 	{Name: "full", Families: served(bounded), Fields: []Field{on}, Value: "bool"},
-	{Name: "close", Families: append(queues[:3:3], Pipe), Fields: []Field{on.note("a queue or a pipe end")},
-		Value: "null"},
+	{Name: "close", Families: append(queues[:3:3], Pipe, Process),
+		Fields: []Field{opt("on", Resource).note("a queue or a pipe end"), opt("proc", Ident), opt("index", Count)},
+		OneOf:  []string{"on", "proc"}, Value: "null. A process handle (`Process.close()`): afterwards every op on it " +
+			"but `name` fails with `Closed`; closing it again does nothing",
+		Errors: []Error{{ErrValueError, "on a process that has started and not yet ended"}}},
 	{Name: "join_thread", Families: bounded, Fields: []Field{on}, Blocks: true, Value: "null"},
 	{Name: "cancel_join_thread", Families: bounded, Fields: []Field{on}, Value: "null"},
 	{Name: "task_done", Families: served([]Feature{JoinableQueue}), Fields: []Field{on}, Value: "null",

@@ -17,7 +17,7 @@ func controlOps() map[string]Op {
 	ops["emit"] = Op{Fields: map[string]Field{"value": {Value, true}}, Run: emit}
 	ops["repeat"] = Op{Fields: map[string]Field{"times": {Int, true}, "var": {Name, false}, "body": {Steps, true}}, Silent: true, Run: repeat}
 	ops["mark"] = Op{Fields: map[string]Field{"name": {String, true}}, Instant: true, Run: func(*Call) (any, error) { return nil, nil }}
-	ops["exit"] = Op{Fields: map[string]Field{"code": {Int, true}}, Silent: true, Run: exit}
+	ops["exit"] = Op{Fields: map[string]Field{"code": {Int, false}, "message": {String, false}}, Silent: true, Run: exit}
 	ops["raise"] = Op{Fields: map[string]Field{"message": {String, true}}, Silent: true, Run: raise}
 	ops["crash"] = Op{Fields: map[string]Field{"signal": {Name, true}}, Silent: true, Run: crash}
 	ops["return"] = Op{Fields: map[string]Field{"value": {Value, false}}, Run: ret}
@@ -65,7 +65,12 @@ func repeat(c *Call) (any, error) {
 // work, as sys.exit does; it writes no process.end. In a barrier's action it
 // ends the action, and the party exits once out of the barrier.
 func exit(c *Call) (any, error) {
-	code, _ := c.int("code")
+	code, _ := c.int("code") // sys.exit(): 0
+	if msg, ok := c.In["message"].(string); ok {
+		// sys.exit(message): Python writes it to stderr and exits 1.
+		fmt.Fprintln(os.Stderr, msg)
+		code = 1
+	}
 	if c.r.inAction {
 		c.r.ending = &ending{exit: true, code: int(code)}
 		return nil, nil

@@ -67,7 +67,7 @@ func Reference() Driver {
 		PoolOptions: func(ResourceSpec) []mp.PoolOption { return nil },
 	}
 	families := []map[string]Op{controlOps(), processOps(), synchronizeOps(), queueOps(), connectionOps(),
-		managerOps(), managerTypesOps(), poolOps(), sharedMemoryOps(), sharedctypesOps()}
+		managerOps(), managerTypesOps(), poolOps(), poolScopeOps(), sharedMemoryOps(), sharedctypesOps()}
 	for _, ops := range families {
 		for name, op := range ops {
 			if _, dup := d.Ops[name]; dup {

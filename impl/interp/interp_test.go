@@ -132,7 +132,7 @@ func TestScenarioErrors(t *testing.T) {
 		{`{"main":[{"op":"sleep","ms":1},{"op":"frobnicate"}]}`, `main/1: unknown op "frobnicate"`},
 		{`{"main":[{"op":"sleep","ms":"1"}]}`, `main/0: field "ms": want a number`},
 		{`{"main":[{"op":"sleep","ms":1,"extra":2}]}`, `unknown field "extra"`},
-		{`{"main":[{"op":"exit"}]}`, `missing field "code"`},
+		{`{"main":[{"op":"os_exit"}]}`, `missing field "code"`},
 		{`{"main":[{"op":"repeat","times":1.5,"body":[]}]}`, `want an integer`},
 		{`{"main":[{"op":"emit","value":{"param":"k"}}]}`, `no param or variable "k"`},
 		{`{"main":[{"op":"emit","value":{"what":1}}]}`, `unknown value form`},

@@ -20,7 +20,7 @@ func processOps() map[string]Op {
 		return fields
 	}
 	ops["spawn"] = Op{Fields: map[string]Field{"as": {Name, true}, "program": {Name, true}, "args": {List, false},
-		"name": {String, false}, "prefix": {String, false}, "daemon": {Bool, false}}, Run: spawn}
+		"name": {String, false}, "prefix": {String, false}, "daemon": {Bool, false}, "kwargs": {Value, false}}, Run: spawn}
 	ops["start"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
 		if err := c.Proc.Start(); err != nil {
 			return nil, err
@@ -31,14 +31,14 @@ func processOps() map[string]Op {
 	joinFields := onProc(map[string]Field{"timeout": {Number, false}, "on": {ResourceName, false}})
 	joinFields["proc"] = Field{Name, false}
 	ops["join"] = Op{Fields: joinFields, OneOf: []string{"proc", "on"}, Blocks: true, On: []string{"joinable_queue"}, Run: join}
-	ops["is_alive"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.IsAlive(), nil }}
-	ops["exitcode"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return exitCode(c.Proc), nil }}
-	ops["pid"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) {
+	ops["is_alive"] = Op{Fields: onProc(nil), Run: unclosed(func(c *Call) (any, error) { return c.Proc.IsAlive(), nil })}
+	ops["exitcode"] = Op{Fields: onProc(nil), Run: unclosed(func(c *Call) (any, error) { return exitCode(c.Proc), nil })}
+	ops["pid"] = Op{Fields: onProc(nil), Run: unclosed(func(c *Call) (any, error) {
 		if pid := c.Proc.Pid(); pid != 0 {
 			return int64(pid), nil
 		}
 		return nil, nil
-	}}
+	})}
 	ops["name"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return c.Proc.Name(), nil }}
 	ops["terminate"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Terminate() }}
 	ops["kill"] = Op{Fields: onProc(nil), Run: func(c *Call) (any, error) { return nil, c.Proc.Kill() }}
@@ -57,6 +57,7 @@ func processOps() map[string]Op {
 		}
 		return list, nil
 	}}
+	maps.Copy(ops, processExtraOps(onProc))
 	return ops
 }
 
@@ -66,7 +67,8 @@ func processOps() map[string]Op {
 type childArg struct {
 	Scenario  json.RawMessage `json:"scenario"`
 	Program   string          `json:"program"`
-	Args      json.RawMessage `json:"args"` // resolved values, as protocol JSON
+	Args      json.RawMessage `json:"args"`             // resolved values, as protocol JSON
+	Kwargs    json.RawMessage `json:"kwargs,omitempty"` // a dict of param name → value, bound after args
 	Resources []*Resource     `json:"resources"`
 	Trace     string          `json:"trace"`
 }
@@ -86,6 +88,11 @@ var programTarget = mp.Register("interp.program", func(a childArg) error {
 		return fmt.Errorf("driver: arguments: %v", err)
 	}
 	list, _ := args.([]any)
+	if a.Kwargs != nil {
+		if list, err = bindKwargs(prog, list, a.Kwargs); err != nil {
+			return fmt.Errorf("driver: %v", err)
+		}
+	}
 	if len(list) != len(prog.params) {
 		return fmt.Errorf("driver: program %q takes %d args, got %d", prog.name, len(prog.params), len(list))
 	}
@@ -115,7 +122,10 @@ func spawn(c *Call) (any, error) {
 		args = []any{}
 	}
 	arg := childArg{Scenario: c.r.sc.raw, Program: c.In["program"].(string), Args: encodeValue(args), Trace: c.r.dir}
-	for _, name := range refs(args) {
+	if kw, ok := c.In["kwargs"].(Dict); ok {
+		arg.Kwargs = encodeValue(kw)
+	}
+	for _, name := range refs([]any{args, c.In["kwargs"]}) {
 		arg.Resources = append(arg.Resources, c.r.resources[name]) // held: the runner checked
 	}
 	p := mp.New(programTarget, arg, append(opts, driver.SpawnOptions...)...)

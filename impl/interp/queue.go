@@ -32,7 +32,13 @@ func queueOps() map[string]Op {
 	ops["qsize"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return int64(c.On.Queue.Qsize()), nil }}
 	ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) { return c.On.Queue.Empty(), nil }}
 	ops["full"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return c.On.Queue.Full(), nil }}
-	ops["close"] = Op{Fields: on(nil), On: append(queues[:3:3], ends...), Run: func(c *Call) (any, error) {
+	// close closes a queue or a pipe end ("on"), or a process ("proc", process.go).
+	closeFields := on(map[string]Field{"proc": {Name, false}, "index": {Int, false}})
+	closeFields["on"] = Field{ResourceName, false}
+	ops["close"] = Op{Fields: closeFields, OneOf: []string{"on", "proc"}, On: append(queues[:3:3], ends...), Run: func(c *Call) (any, error) {
+		if c.Proc != nil {
+			return nil, c.Proc.Close()
+		}
 		if c.On.Conn != nil {
 			return nil, c.On.Conn.Close()
 		}

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -66,6 +67,11 @@ type Resource struct {
 	// by ops itself.
 	Conn *mp.Conn    `json:"conn,omitempty"`
 	Ends []*Resource `json:"-"`
+
+	// refused is the error of a resource whose constructor refused the
+	// scenario's arguments (§5): every op on it, and every ref to it, fails
+	// with it.
+	refused error
 
 	// poolSpec is a pool's, which makes its mp.Pool on first use (pool.go);
 	// a pool is not passed to children.
@@ -180,6 +186,9 @@ func createResources(sc *scenario) (map[string]*Resource, error) {
 	made := map[string]*Resource{}
 	for _, spec := range sc.resources {
 		r, err := driver.NewResource(spec, made)
+		if errors.Is(err, mp.ErrValue) {
+			r, err = &Resource{Name: spec.Name, Type: spec.Type, refused: err}, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -487,7 +496,7 @@ func checkReach(sc *scenario) error {
 				if may[target] == nil {
 					may[target], changed = map[string]bool{}, true
 				}
-				walkValue(s.fields["args"], func(x any) error {
+				walkValue([]any{s.fields["args"], s.fields["kwargs"]}, func(x any) error {
 					switch x := x.(type) {
 					case ref:
 						if held[string(x)] && !may[target][string(x)] {

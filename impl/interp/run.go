@@ -85,6 +85,10 @@ func (r *runner) step(s *step, e *env) {
 				r.fail(c, r.notHeld(name))
 				return
 			}
+			if err := r.resources[name].refused; err != nil {
+				r.fail(c, err)
+				return
+			}
 		}
 	}
 	if name, ok := in["on"].(string); ok && op.Fields["on"].Kind == ResourceName {
@@ -94,6 +98,10 @@ func (r *runner) step(s *step, e *env) {
 		}
 		if len(op.On) > 0 && !slices.Contains(op.On, c.On.Type) {
 			r.fail(c, errorf("Error", "%s: a %s has no %s", name, c.On.Type, s.op))
+			return
+		}
+		if c.On.refused != nil {
+			r.fail(c, c.On.refused)
 			return
 		}
 	}

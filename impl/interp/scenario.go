@@ -268,7 +268,11 @@ func (v *validator) step(path string, raw any, scope *env) (*step, error) {
 		}
 		// A map op (no "args" field) passes each item as the arguments.
 		if _, takesArgs := op.Fields["args"]; !takesArgs {
-		} else if args, _ := s.fields["args"].([]any); len(args) != len(prog.params) {
+		} else if args, _ := s.fields["args"].([]any); s.fields["kwargs"] != nil {
+			if err := checkKwargs(prog, len(args), s.fields["kwargs"]); err != nil {
+				return nil, errorAt(path, "%v", err)
+			}
+		} else if len(args) != len(prog.params) {
 			return nil, errorAt(path, "program %q takes %d args, got %d", name, len(prog.params), len(args))
 		}
 	}

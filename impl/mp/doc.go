@@ -32,6 +32,12 @@
 //		fmt.Println(p.Name(), p.Pid(), code)
 //	}
 //
+// Sentinel is a channel closed when the child ends, for a select over
+// several processes, as CPython's connection.wait over sentinels. Close
+// releases a Process that has ended (ErrValue while it runs); later calls
+// fail with ErrClosed. ParentProcess and CPUCount are CPython's
+// parent_process and cpu_count.
+//
 // Names follow CPython: a process created without a name is "<prefix>-<k>",
 // where the prefix is "Process" unless set with Prefix and k counts the
 // processes the creating process has created, whatever their prefix. A
@@ -209,7 +215,8 @@
 // as a *TaskError with its message. Initializer runs a target once in each
 // worker; MaxTasksPerChild replaces a worker after that many jobs. Close
 // then Join waits for the tasks; Terminate kills the workers and fails what
-// is pending with ErrClosed. Beyond CPython, a worker that dies in a task
+// is pending with ErrClosed; Pool.Use and UsePool run a function with a
+// pool and terminate it afterwards, as `with Pool() as p:`. Beyond CPython, a worker that dies in a task
 // (killed, or os.Exit) fails that task with ErrWorkerLost and is replaced,
 // and the others go on: CPython waits for ever there. Tasks and results
 // cross in shared-memory rings, without a system call while both sides are

@@ -82,6 +82,7 @@ type Process struct {
 
 	mu     sync.Mutex
 	daemon bool
+	closed bool          // set by Close
 	proc   *os.Process   // nil until Start succeeds
 	done   chan struct{} // closed once the child has exited and been reaped
 	code   int           // the exit code, once done is closed
@@ -142,11 +143,14 @@ func (p *Process) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch {
+	case p.closed:
+		return p.errClosed()
 	case p.proc != nil:
 		return fmt.Errorf("%w: cannot start a process twice", ErrNotAllowed)
 	case self.daemon:
 		return fmt.Errorf("%w: daemonic processes are not allowed to have children", ErrNotAllowed)
 	}
+	noteParent()
 	proc, err := spawn(p, p.daemon)
 	if err != nil {
 		return err
@@ -192,6 +196,9 @@ func (p *Process) Pid() int {
 // Joining a process that was never started fails with ErrNotAllowed.
 func (p *Process) Join(ctx context.Context) error {
 	_, done := p.started()
+	if p.Closed() {
+		return p.errClosed()
+	}
 	if done == nil {
 		return fmt.Errorf("%w: can only join a started process", ErrNotAllowed)
 	}
@@ -254,6 +261,9 @@ func (p *Process) Kill() error { return p.signal(syscall.SIGKILL) }
 
 func (p *Process) signal(sig syscall.Signal) error {
 	proc, _ := p.started()
+	if p.Closed() {
+		return p.errClosed()
+	}
 	if proc == nil {
 		return fmt.Errorf("%w: process %s has not started", ErrNotAllowed, p.name)
 	}
