@@ -37,6 +37,12 @@ type Behaviour struct {
 	// implementation promises beyond the rule (what survives, what is lost);
 	// docs/behaviours.md prints it.
 	Guarantee string
+
+	// CPythonTests names the test methods of CPython 3.11's
+	// Lib/test/_test_multiprocessing.py that this behaviour covers, as
+	// "Class.method" (e.g. "_TestProcess.test_close"); docs/cpython-tests.md
+	// is generated from them and from NotApplicable.
+	CPythonTests []string
 }
 
 // Area is the part of the ID before the first dot.
