@@ -199,6 +199,9 @@ type Result struct {
 	// mapped, so kept: once the run's processes are gone, another program's.
 	ShmInUse []string
 	Duration time.Duration
+	// ClockStep is how far CLOCK_REALTIME moved against CLOCK_MONOTONIC
+	// during the run (clock.go).
+	ClockStep time.Duration
 }
 
 // Leftovers are the files the run left and the harness removed: those of
@@ -273,7 +276,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	adoptOrphans()
 
-	start := time.Now()
+	start, offset := time.Now(), wallOffset()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: cannot start driver: %v", im.Name, err)
 	}
@@ -295,7 +298,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 		<-done
 		runErr = ctx.Err()
 	}
-	res := &Result{Exit: exitStatus(cmd.ProcessState), Duration: time.Since(start)}
+	res := &Result{Exit: exitStatus(cmd.ProcessState), Duration: time.Since(start), ClockStep: wallOffset() - offset}
 	res.Leaks = sweep(pgid, mark, o.Grace)
 	res.Stdout, res.Stderr = readAll(stdout), readAll(stderr)
 	if left, _ := os.ReadDir(tmp); len(left) > 0 {
