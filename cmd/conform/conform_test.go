@@ -116,6 +116,15 @@ func TestCPythonTestsNamed(t *testing.T) {
 	}
 }
 
+// TestCPythonTestsCovered: every test method of CPython's file is covered by
+// a behaviour or explained in NotApplicable; the failure lists the others by
+// class, one line each.
+func TestCPythonTestsCovered(t *testing.T) {
+	if left := cpythonTable(t).LeftReport(); left != "" {
+		t.Error(left)
+	}
+}
+
 // cpythonTable reads CPython's test file; without it the test fails with
 // the line that says how to install it (CI must).
 func cpythonTable(t *testing.T) *cpytests.Table {
