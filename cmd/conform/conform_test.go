@@ -9,6 +9,7 @@ import (
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	"github.com/mpconform/mpconform/harness/conformtest"
+	"github.com/mpconform/mpconform/harness/cpytests"
 )
 
 // The end-to-end tests of each implementation live beside it (impl/,
@@ -72,6 +73,7 @@ func TestBadCommandLines(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"frob"}, {"run"}, {"run", "--impl", "./impl", "--profile", "nope"},
 		{"run", "--impl", "./nowhere"}, {"--impl", "./impl", "--label-filter", "(("},
+		{"list", "--markdown", "--cpython-tests"},
 	} {
 		code, _, stderr := run(t, args...)
 		first := strings.SplitN(stderr, "\n", 2)[0]
@@ -90,6 +92,48 @@ func TestBehavioursDoc(t *testing.T) {
 	if string(doc) != catalogue.Markdown() {
 		t.Error("docs/behaviours.md is out of date: go run ./cmd/conform list --markdown > docs/behaviours.md")
 	}
+}
+
+// TestCPythonTestsDoc keeps docs/cpython-tests.md equal to CPython's test
+// methods joined with the catalogue.
+func TestCPythonTestsDoc(t *testing.T) {
+	tb := cpythonTable(t)
+	doc, err := os.ReadFile("../../docs/cpython-tests.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(doc) != tb.Markdown() {
+		t.Errorf("docs/cpython-tests.md is out of date: %s", cpytests.Command)
+	}
+}
+
+// TestCPythonTestsNamed: every CPythonTests and NotApplicable entry names a
+// test method of CPython's file, no method is both covered and n/a, and every
+// reason says something.
+func TestCPythonTestsNamed(t *testing.T) {
+	if wrong := cpythonTable(t).Wrong; len(wrong) > 0 {
+		t.Errorf("%d wrong entries:\n%s", len(wrong), strings.Join(wrong, "\n"))
+	}
+}
+
+// TestCPythonTestsCovered: every test method of CPython's file is covered by
+// a behaviour or explained in NotApplicable; the failure lists the others by
+// class, one line each.
+func TestCPythonTestsCovered(t *testing.T) {
+	if left := cpythonTable(t).LeftReport(); left != "" {
+		t.Error(left)
+	}
+}
+
+// cpythonTable reads CPython's test file; without it the test fails with
+// the line that says how to install it (CI must).
+func cpythonTable(t *testing.T) *cpytests.Table {
+	t.Helper()
+	tb, err := cpytests.Load(catalogue.All(), catalogue.NotApplicable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tb
 }
 
 // TestRepeatFindsFlakes runs a driver that breaks process.names on every other

@@ -4,7 +4,9 @@
 //
 //	conform --impl DIR                 short for conform run --impl DIR
 //	conform run --impl DIR [flags]     run the suites, write <out>/<name>/...
-//	conform list [--markdown]          print the behaviour catalogue
+//	conform list [--markdown|--cpython-tests]
+//	                                   print the behaviour catalogue, or how
+//	                                   CPython's tests trace to it
 //	conform scenario run FILE --impl DIR
 //	                                   run one scenario and print its trace
 //	conform bench --impl DIR [--vs DIR | --against-ref REF] [flags]
@@ -39,7 +41,7 @@ const usage = `usage:
   conform --impl DIR                        (short for conform run --impl DIR)
   conform run --impl DIR [--profile core|extended|robust|all] [--label-filter EXPR]
               [--time-scale X] [--out DIR] [--repeat N] [--update-expectations]
-  conform list [--markdown]
+  conform list [--markdown | --cpython-tests]
   conform scenario run FILE --impl DIR [--time-scale X] [--no-validate] [-v]
   conform bench --impl DIR [--vs DIR | --against-ref GITREF] [--count N] [--time T]
                 [--filter RE] [--out DIR] [--max-regression PCT] [--alpha A]

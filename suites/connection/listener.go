@@ -33,6 +33,8 @@ var (
 		ID: "connection.authkey", Profile: catalogue.Extended, Features: []string{"process", "pipe", "connection"},
 		Rule:   "with an authkey, a client with the right key connects; a wrong key fails with AuthError on both sides, client and accept",
 		Source: "CPython docs: multiprocessing.connection, Authentication keys ('AuthenticationError is raised'); connection.py deliver_challenge, answer_challenge",
+		// A wrong key fails deliver_challenge at accept and answer_challenge at the client.
+		CPythonTests: []string{"OtherTest.test_deliver_challenge_auth_failure", "OtherTest.test_answer_challenge_auth_failure"},
 	})
 	refused = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.refused", Profile: catalogue.Extended, Features: []string{"connection"},
