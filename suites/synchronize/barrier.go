@@ -13,28 +13,33 @@ import (
 var (
 	barrierIndices = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.indices", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "the k parties of a Barrier(k) get the indices 0..k-1, each once",
-		Source: "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
+		Rule:         "the k parties of a Barrier(k) get the indices 0..k-1, each once",
+		Source:       "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
+		CPythonTests: []string{"_TestBarrier.test_wait_return"},
 	})
 	barrierTogether = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.together", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "no party leaves a Barrier before the last one arrives",
-		Source: "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
+		Rule:         "no party leaves a Barrier before the last one arrives",
+		Source:       "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
+		CPythonTests: []string{"_TestBarrier.test_barrier"},
 	})
 	barrierAbort = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.abort", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
-		Rule:   "abort breaks a Barrier: broken is True and every wait fails with Broken",
-		Source: "CPython docs: Barrier.abort; test_multiprocessing: test_abort",
+		Rule:         "abort breaks a Barrier: broken is True and every wait fails with Broken",
+		Source:       "CPython docs: Barrier.abort; test_multiprocessing: test_abort",
+		CPythonTests: []string{"_TestBarrier.test_abort"},
 	})
 	barrierTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.timeout-breaks", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
-		Rule:   "a party's wait that times out breaks the Barrier for every party",
-		Source: "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
+		Rule:         "a party's wait that times out breaks the Barrier for every party",
+		Source:       "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
+		CPythonTests: []string{"_TestBarrier.test_timeout"},
 	})
 	barrierReset = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.reset", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "reset returns a broken Barrier to use: broken is False and the parties pass again",
-		Source: "CPython docs: Barrier.reset; test_multiprocessing: test_reset",
+		Rule:         "reset returns a broken Barrier to use: broken is False and the parties pass again",
+		Source:       "CPython docs: Barrier.reset; test_multiprocessing: test_abort_and_reset",
+		CPythonTests: []string{"_TestBarrier.test_abort_and_reset"},
 	})
 )
 

@@ -12,8 +12,9 @@ import (
 var (
 	notifyN = catalogue.Add(catalogue.Behaviour{
 		ID: "condition.notify-n", Profile: catalogue.Extended, Features: []string{"control", "process", "condition", "semaphore"},
-		Rule:   "notify(n) wakes exactly n of the processes waiting on a Condition; notify_all wakes the rest",
-		Source: "CPython docs: Condition.notify; test_multiprocessing: test_notify, test_notify_n",
+		Rule:         "notify(n) wakes exactly n of the processes waiting on a Condition; notify_all wakes the rest",
+		Source:       "CPython docs: Condition.notify; test_multiprocessing: test_notify, test_notify_n",
+		CPythonTests: []string{"_TestCondition.test_notify", "_TestCondition.test_notify_all", "_TestCondition.test_notify_n"},
 	})
 	needsLock = catalogue.Add(catalogue.Behaviour{
 		ID: "condition.needs-lock", Profile: catalogue.Extended, Features: []string{"condition"},
