@@ -41,6 +41,12 @@ var (
 		Source:       "CPython docs: Barrier.reset; test_multiprocessing: test_abort_and_reset",
 		CPythonTests: []string{"_TestBarrier.test_abort_and_reset"},
 	})
+	barrierActionRaises = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.action-raises", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
+		Rule: "an action that raises breaks its Barrier: the other parties' waits fail with Broken, and the error " +
+			"escapes the wait of the party that ran it",
+		Source: "CPython docs: threading.Barrier.wait ('If the call [to action] raises an error, the barrier is put into the broken state')",
+	})
 )
 
 // waits returns every completed barrier wait of the children.
@@ -115,5 +121,20 @@ var _ = Describe("barrier", func() {
 			))
 		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{false}))
 		Expect(kinds(waits(t))).To(Equal([]string{"", ""}))
+	})
+
+	suite.Spec(barrierActionRaises, "Barrier(2) whose action raises: one party is Broken, the other ends with exit code 1", func() {
+		t := suite.Run(New("barrier/action-raises").
+			Resource("B", "barrier", "parties", 2, "action", "boom").
+			Program("boom", nil, Raise("boom")).
+			Program("party", []string{"b"}, On("wait", "B", "timeout", 30_000)).
+			Main(
+				Repeat(2, "", Spawn("p", "party", Ref("B"))), Start("p"), Join("p"),
+				On("broken", "B"),
+			))
+		Expect(kinds(waits(t))).To(Equal([]string{"Broken"}), "the waits that returned: the party that ran the action has none")
+		Expect(t.Values(suite.Main(t).Pid, "join")).To(ConsistOf(trace.IntValue(0), trace.IntValue(1)),
+			"the party whose action raised exits 1")
+		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{true}))
 	})
 })
