@@ -106,7 +106,8 @@ var _ = Describe("barrier passes", func() {
 	})
 
 	suite.Spec(barrierResetWaiters, "a child waits on a Barrier(2); main resets it, then they pass it together", func() {
-		// The child sets ready just before its wait; the sleep lets it get there.
+		// The child sets ready just before its wait; the sleep lets it get there
+		// (n_waiting shows that it did).
 		t := suite.Run(New("barrier/reset-breaks-waiters").
 			Resource("B", "barrier", "parties", 2).
 			Resource("ready", "event").
@@ -114,7 +115,7 @@ var _ = Describe("barrier passes", func() {
 				On("set", "ready"), On("wait", "B", "timeout", 30_000), On("wait", "B", "timeout", 10_000)).
 			Main(
 				Spawn("p", "party", Ref("B"), Ref("ready")), Start("p"),
-				On("wait", "ready"), Sleep(500),
+				On("wait", "ready"), Sleep(1000),
 				On("n_waiting", "B"), On("reset", "B"), On("broken", "B"),
 				On("wait", "B", "timeout", 30_000), Join("p"),
 			))
