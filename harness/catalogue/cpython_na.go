@@ -21,4 +21,9 @@ var NotApplicable = map[string]string{
 	"TestForkAwareThreadLock.test_lock":                         "CPython internal: util.ForkAwareThreadLock must not grow util._afterfork_registry with each generation of children (bpo-17555)",
 	"TestNamedResource.test_global_named_resource_spawn":        "CPython internal: spawn re-runs the main module's top level in the child, where a global Semaphore must not leak (gh-90549); a scenario has no main module to re-import",
 	"TestTimeouts.test_timeout":                                 "Python runtime: socket.setdefaulttimeout() must not apply to multiprocessing's connections (bpo-6056); the protocol has no process-wide socket setting",
+	// The sync primitives.
+	"_TestLock.test_lock_context": "Python syntax: `with lock:` only calls acquire() and release(), which the lock.* " +
+		"behaviours cover; the protocol has no with-statement step for a lock",
+	"_TestEvent.test_repr":               "CPython's repr() text of an Event, no multiprocessing semantics",
+	"SemLockTests.test_semlock_subclass": "CPython internal: subclassing _multiprocessing.SemLock",
 }

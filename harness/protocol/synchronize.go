@@ -6,19 +6,23 @@ package protocol
 var synchronizeOps = []Op{
 	{Name: "acquire", Families: lockers, Fields: []Field{on, opt("block", Bool).or(true), opt("timeout", Timeout)},
 		Blocks: true,
-		Value:  "bool (false when a non-blocking or timed acquire fails; that is no error). On a condition: its lock"},
+		Value: "bool (false when a non-blocking or timed acquire fails; that is no error). With `block` false the " +
+			"`timeout` is ignored. On a condition: its lock"},
 	{Name: "release", Families: lockers, Fields: []Field{on},
 		Value: "null. A lock has no owner: any process may release it",
 		Errors: []Error{
 			{ErrValueError, "when released too many times (a free lock, a bounded semaphore at its initial value)"},
-			{ErrNotAllowed, "for an rlock the caller does not own"}}},
-	{Name: "get_value", Families: []Feature{Semaphore}, Fields: []Field{on}, Value: "int"},
+			{ErrNotAllowed, "for an rlock the caller does not hold: another process's, or one it released as often as it acquired it"}}},
+	{Name: "get_value", Families: []Feature{Semaphore}, Fields: []Field{on},
+		Value: "int: the initial value, less the acquires that succeeded, plus the releases"},
 	{Name: "set", Families: served(event), Fields: []Field{on}, Value: "null"},
 	{Name: "clear", Families: served(event), Fields: []Field{on}, Value: "null"},
 	{Name: "is_set", Families: served(event), Fields: []Field{on}, Value: "bool"},
 	{Name: "wait", Families: served([]Feature{Event, Condition, Barrier}), Fields: []Field{on, opt("timeout", Timeout)},
 		Blocks: true,
-		Value:  "event, condition: bool (false on timeout); barrier: the party's index",
+		Value: "event, condition: bool (false on timeout); barrier: the party's index. A condition's wait frees its " +
+			"lock however often the caller holds it, and takes it back at the same depth. A barrier wait without " +
+			"`timeout` uses the barrier's own",
 		Errors: []Error{
 			{ErrNotAllowed, "on a condition without its lock held"},
 			{ErrBroken, "when the barrier is or becomes broken (a barrier wait that times out breaks it and " +

@@ -377,8 +377,14 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 		switch k {
 		case "value":
 			i, ok := v.(int64)
-			if !ok || i < 0 || i > math.MaxInt32 {
-				return wrong(fmt.Sprintf("an integer from 0 to %d", math.MaxInt32))
+			// A negative value is well formed: the semaphore's constructor
+			// refuses it (protocol.md §5), as threading.Semaphore does.
+			lo := int64(0)
+			if spec.Type == "semaphore" || spec.Type == "bounded_semaphore" {
+				lo = math.MinInt32
+			}
+			if !ok || i < lo || i > math.MaxInt32 {
+				return wrong(fmt.Sprintf("an integer from %d to %d", lo, math.MaxInt32))
 			}
 			spec.Value = i
 		case "maxsize":

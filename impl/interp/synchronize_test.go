@@ -17,8 +17,9 @@ func TestSyncScenarioErrors(t *testing.T) {
 		{`{"resources":[{"name":"L","type":"lock"},{"name":"L","type":"event"}],"main":[]}`, `resource "L" is declared twice`},
 		{`{"resources":[{"name":"L","type":"lock","value":1}],"main":[]}`, `lock: unknown field "value"`},
 		{`{"resources":[{"type":"lock"}],"main":[]}`, `missing resource "name"`},
-		{`{"resources":[{"name":"S","type":"semaphore","value":-1}],"main":[]}`, `semaphore.value: want an integer from 0`},
-		{`{"resources":[{"name":"S","type":"semaphore","value":2147483648}],"main":[]}`, `semaphore.value: want an integer from 0`},
+		// A negative value is well formed: the semaphore refuses it (§5).
+		{`{"resources":[{"name":"S","type":"semaphore","value":2147483648}],"main":[]}`, `semaphore.value: want an integer from -2147483648 to 2147483647`},
+		{`{"resources":[{"name":"S","type":"bounded_semaphore","value":-2147483649}],"main":[]}`, `bounded_semaphore.value: want an integer from -2147483648`},
 		{`{"resources":[{"name":"C","type":"condition","lock":"L"},{"name":"L","type":"lock"}],"main":[]}`, `condition.lock: want the name of a lock or rlock resource declared before it`},
 		{`{"resources":[{"name":"E","type":"event"},{"name":"C","type":"condition","lock":"E"}],"main":[]}`, `condition.lock: want the name of a lock or rlock`},
 		{`{"resources":[{"name":"B","type":"barrier"}],"main":[]}`, `barrier: missing field "parties"`},

@@ -151,7 +151,7 @@ func (b *Barrier) release() (err error) {
 				b.breakLocked()
 			}
 		}()
-		if err := (*action)(); err != nil {
+		if err := (*action)(); err != nil && !faultActionErrorsIgnored {
 			return fmt.Errorf("mp: barrier action: %w", err)
 		}
 		done = true

@@ -58,11 +58,15 @@ func (c *condState) notify(lock lockCore, n int) error {
 	}
 	// Sleepers that left on their own (timed out) since the last notify
 	// are sleepers no more.
-	for c.woken.tryAcquire() {
+	for !faultLostNotifies && c.woken.tryAcquire() {
 		c.sleeping.tryAcquire()
 	}
-	sleepers := 0
-	for sleepers < n && c.sleeping.tryAcquire() {
+	sleepers, lost := 0, 0
+	for sleepers+lost < n && c.sleeping.tryAcquire() {
+		if faultLostNotifies && c.woken.tryAcquire() {
+			lost++ // a sleeper that timed out
+			continue
+		}
 		c.wake.release()
 		sleepers++
 	}

@@ -8,4 +8,6 @@ var (
 	ManagerStaleReads           = managerStaleReads
 	ManagerSkipAuth             = managerSkipAuth
 	LostTasksHang               = lostTasksHang
+	ConditionLosesNotifies      = conditionLosesNotifies
+	BarrierIgnoresActionErrors  = barrierIgnoresActionErrors
 )

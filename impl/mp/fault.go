@@ -29,3 +29,16 @@ func managerSkipAuth() ManagerOption {
 // it runs a task: the task's result never becomes ready, so a Get without a
 // deadline, Map and Join wait for ever.
 func lostTasksHang() PoolOption { return func(o *poolOptions) { o.lostHangs = true } }
+
+// faultLostNotifies and faultActionErrorsIgnored are set, before any use, by
+// conditionLosesNotifies and barrierIgnoresActionErrors.
+var faultLostNotifies, faultActionErrorsIgnored bool
+
+// conditionLosesNotifies makes a Condition's notify count the waiters that timed
+// out since the last notify as sleepers still: each takes one of the n
+// notifications, which is lost, and a waiter that came after them sleeps on.
+func conditionLosesNotifies() { faultLostNotifies = true }
+
+// barrierIgnoresActionErrors makes a Barrier whose action fails let its parties
+// pass as if the action had succeeded, instead of breaking.
+func barrierIgnoresActionErrors() { faultActionErrorsIgnored = true }

@@ -13,28 +13,39 @@ import (
 var (
 	barrierIndices = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.indices", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "the k parties of a Barrier(k) get the indices 0..k-1, each once",
-		Source: "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
+		Rule:         "the k parties of a Barrier(k) get the indices 0..k-1, each once",
+		Source:       "CPython docs: threading.Barrier.wait ('an integer in the range 0 to parties-1, different for each thread')",
+		CPythonTests: []string{"_TestBarrier.test_wait_return"},
 	})
 	barrierTogether = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.together", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "no party leaves a Barrier before the last one arrives",
-		Source: "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
+		Rule:         "no party leaves a Barrier before the last one arrives",
+		Source:       "CPython docs: multiprocessing.Barrier; test_multiprocessing: _TestBarrier.test_barrier",
+		CPythonTests: []string{"_TestBarrier.test_barrier"},
 	})
 	barrierAbort = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.abort", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
-		Rule:   "abort breaks a Barrier: broken is True and every wait fails with Broken",
-		Source: "CPython docs: Barrier.abort; test_multiprocessing: test_abort",
+		Rule:         "abort breaks a Barrier: broken is True and every wait fails with Broken",
+		Source:       "CPython docs: Barrier.abort; test_multiprocessing: test_abort",
+		CPythonTests: []string{"_TestBarrier.test_abort"},
 	})
 	barrierTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.timeout-breaks", Profile: catalogue.Extended, Features: []string{"process", "barrier"},
-		Rule:   "a party's wait that times out breaks the Barrier for every party",
-		Source: "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
+		Rule:         "a party's wait that times out breaks the Barrier for every party",
+		Source:       "CPython docs: Barrier.wait ('If the call times out, the barrier is put into the broken state'); test_multiprocessing: test_timeout",
+		CPythonTests: []string{"_TestBarrier.test_timeout"},
 	})
 	barrierReset = catalogue.Add(catalogue.Behaviour{
 		ID: "barrier.reset", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
-		Rule:   "reset returns a broken Barrier to use: broken is False and the parties pass again",
-		Source: "CPython docs: Barrier.reset; test_multiprocessing: test_reset",
+		Rule:         "reset returns a broken Barrier to use: broken is False and the parties pass again",
+		Source:       "CPython docs: Barrier.reset; test_multiprocessing: test_abort_and_reset",
+		CPythonTests: []string{"_TestBarrier.test_abort_and_reset"},
+	})
+	barrierActionRaises = catalogue.Add(catalogue.Behaviour{
+		ID: "barrier.action-raises", Profile: catalogue.Extended, Features: []string{"control", "process", "barrier"},
+		Rule: "an action that raises breaks its Barrier: the other parties' waits fail with Broken, and the error " +
+			"escapes the wait of the party that ran it",
+		Source: "CPython docs: threading.Barrier.wait ('If the call [to action] raises an error, the barrier is put into the broken state')",
 	})
 )
 
@@ -110,5 +121,20 @@ var _ = Describe("barrier", func() {
 			))
 		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{false}))
 		Expect(kinds(waits(t))).To(Equal([]string{"", ""}))
+	})
+
+	suite.Spec(barrierActionRaises, "Barrier(2) whose action raises: one party is Broken, the other ends with exit code 1", func() {
+		t := suite.Run(New("barrier/action-raises").
+			Resource("B", "barrier", "parties", 2, "action", "boom").
+			Program("boom", nil, Raise("boom")).
+			Program("party", []string{"b"}, On("wait", "B", "timeout", 30_000)).
+			Main(
+				Repeat(2, "", Spawn("p", "party", Ref("B"))), Start("p"), Join("p"),
+				On("broken", "B"),
+			))
+		Expect(kinds(waits(t))).To(Equal([]string{"Broken"}), "the waits that returned: the party that ran the action has none")
+		Expect(t.Values(suite.Main(t).Pid, "join")).To(ConsistOf(trace.IntValue(0), trace.IntValue(1)),
+			"the party whose action raised exits 1")
+		Expect(t.Values(suite.Main(t).Pid, "broken")).To(Equal([]any{true}))
 	})
 })

@@ -12,13 +12,21 @@ import (
 var (
 	eventTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "event.wait-timeout", Profile: catalogue.Extended, Features: []string{"event"},
-		Rule:   "wait(timeout) on an Event nobody sets returns False, and not before the timeout",
-		Source: "CPython docs: Event.wait; test_multiprocessing: test_event",
+		Rule:         "wait(timeout) on an Event nobody sets returns False, and not before the timeout",
+		Source:       "CPython docs: Event.wait; test_multiprocessing: test_event",
+		CPythonTests: []string{"_TestEvent.test_event"},
 	})
 	eventWakeup = catalogue.Add(catalogue.Behaviour{
 		ID: "event.wakeup", Profile: catalogue.Extended, Features: []string{"control", "process", "event"},
-		Rule:   "a process waiting on an Event returns True once another process sets it, and not before",
-		Source: "CPython docs: Event.set; test_multiprocessing: test_event",
+		Rule:         "a process waiting on an Event returns True once another process sets it, and not before",
+		Source:       "CPython docs: Event.set; test_multiprocessing: test_event",
+		CPythonTests: []string{"_TestEvent.test_event"},
+	})
+	eventSetClear = catalogue.Add(catalogue.Behaviour{
+		ID: "event.set-clear", Profile: catalogue.Extended, Features: []string{"event"},
+		Rule:         "an Event starts unset; set makes is_set True and every wait return True at once; clear makes it unset again",
+		Source:       "CPython docs: threading.Event (is_set, set, clear, wait); test_multiprocessing: _TestEvent.test_event",
+		CPythonTests: []string{"_TestEvent.test_event"},
 	})
 )
 
@@ -48,5 +56,22 @@ var _ = Describe("event", func() {
 		Expect(set).To(HaveLen(1))
 		Expect(w[0].T1).To(BeNumerically(">=", set[0].T0), "the wait returned before the set began: %s", w[0])
 		Expect(t.Values(c.Pid, "is_set")).To(Equal([]any{true}), "the set is visible in the child")
+	})
+
+	suite.Spec(eventSetClear, "unset, set, cleared: is_set and wait", func() {
+		t := suite.Run(New("event/set-clear").
+			Resource("E", "event").
+			Main(
+				On("is_set", "E"), On("wait", "E", "timeout", 0),
+				On("set", "E"), On("is_set", "E"), On("wait", "E"), On("wait", "E", "timeout", 20_000),
+				On("clear", "E"), On("is_set", "E"), On("wait", "E", "timeout", 0),
+			))
+		m := suite.Main(t)
+		Expect(t.Values(m.Pid, "is_set")).To(Equal([]any{false, true, false}))
+		w := t.Done(m.Pid, "wait")
+		Expect(w).To(HaveLen(4))
+		Expect([]any{w[0].Value, w[1].Value, w[2].Value, w[3].Value}).To(Equal([]any{false, true, true, false}))
+		Expect(w[2].T1-w[2].T0).To(BeNumerically("<", suite.Scale(20_000).Nanoseconds()),
+			"a wait on a set event waited for its timeout: %s", w[2])
 	})
 })

@@ -24,8 +24,9 @@ var (
 	})
 	nonBlocking = catalogue.Add(catalogue.Behaviour{
 		ID: "lock.nonblocking", Profile: catalogue.Extended, Features: []string{"process", "lock"},
-		Rule:   "acquire(block=False) returns False on a Lock held by another process and True on a free one",
-		Source: "CPython docs: Lock.acquire; test_multiprocessing: test_lock",
+		Rule:         "acquire(block=False) returns False on a Lock held by another process and True on a free one",
+		Source:       "CPython docs: Lock.acquire; test_multiprocessing: test_lock",
+		CPythonTests: []string{"_TestLock.test_lock"},
 	})
 	acquireTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "lock.acquire-timeout", Profile: catalogue.Extended, Features: []string{"process", "lock"},
@@ -39,13 +40,15 @@ var (
 	})
 	releaseUnlocked = catalogue.Add(catalogue.Behaviour{
 		ID: "lock.release-unlocked", Profile: catalogue.Extended, Features: []string{"lock"},
-		Rule:   "releasing an unlocked Lock fails with ValueError",
-		Source: "CPython: SemLock.release ('semaphore or lock released too many times'); test_multiprocessing: test_lock",
+		Rule:         "releasing an unlocked Lock fails with ValueError",
+		Source:       "CPython: SemLock.release ('semaphore or lock released too many times'); test_multiprocessing: test_lock",
+		CPythonTests: []string{"_TestLock.test_lock"},
 	})
 	rlockRecursion = catalogue.Add(catalogue.Behaviour{
 		ID: "rlock.recursion", Profile: catalogue.Extended, Features: []string{"process", "rlock", "event"},
-		Rule:   "an RLock acquired n times by its owner stays held until the n-th release",
-		Source: "CPython docs: multiprocessing.RLock; test_multiprocessing: test_rlock",
+		Rule:         "an RLock acquired n times by its owner stays held until the n-th release",
+		Source:       "CPython docs: multiprocessing.RLock; test_multiprocessing: test_rlock",
+		CPythonTests: []string{"_TestLock.test_rlock"},
 	})
 	rlockOwner = catalogue.Add(catalogue.Behaviour{
 		ID: "rlock.owner-only", Profile: catalogue.Extended, Features: []string{"process", "rlock"},
