@@ -21,10 +21,10 @@ var (
 	})
 	emptyIterable = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.empty-iterable", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule: "map, starmap, imap, imap_unordered and map_async over no items give an empty list, " +
+		Rule: "map, starmap, imap, imap_unordered and map_async (with a chunksize) over no items give an empty list, " +
 			"and run no task",
-		Source:       "CPython docs: Pool.map (as the built-in map()); CPython test: _test_multiprocessing.py _TestPool.test_empty_iterable",
-		CPythonTests: []string{"_TestPool.test_empty_iterable"},
+		Source:       "CPython docs: Pool.map (as the built-in map()); CPython test: _test_multiprocessing.py _TestPool.test_empty_iterable, test_map_chunksize",
+		CPythonTests: []string{"_TestPool.test_empty_iterable", "_TestPool.test_map_chunksize"},
 	})
 	emptyCallback = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.empty-callback", Profile: catalogue.Extended, Features: []string{"control", "pool"},
@@ -83,7 +83,7 @@ var _ = Describe("pool, its maps", func() {
 				On("pool.starmap", "p", "program", "work", "items", none),
 				On("pool.imap", "p", "program", "work", "items", none),
 				On("pool.imap_unordered", "p", "program", "work", "items", none),
-				On("pool.map_async", "p", "program", "work", "items", none, "as", "m"),
+				On("pool.map_async", "p", "program", "work", "items", none, "as", "m", "chunksize", 1),
 				get("m", 10_000),
 				On("pool.close", "p"), On("pool.join", "p"),
 			))
