@@ -6,6 +6,7 @@ package catalogue
 // method is either here or in some behaviour's CPythonTests, never both.
 var NotApplicable = map[string]string{
 	// Process and Pool (process, daemon, pool)
+	"_TestProcess.test_parent_process":                        "conflicts with process.no-orphans: it needs a grandchild that outlives its terminated parent to see parent_process() die, and the reference kills orphans with their parent (CPython's run on, its xfail there)",
 	"_TestProcess.test_set_executable":                        "CPython API outside the protocol: set_executable picks the interpreter that spawn runs",
 	"_TestProcess.test_process_mainthread_native_id":          "thread-level: the native id of a child's main thread; the protocol has no threads",
 	"_TestProcess.test_lose_target_ref":                       "CPython internal: the Process object drops its reference to the target after start (bpo-30775)",
