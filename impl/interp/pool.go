@@ -441,9 +441,7 @@ func poolMapAsync(c *Call, star bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := mp.MapAsync(p, poolTask, calls, opts, callbacks(c, func(results [][]byte) (any, error) {
-		return decodeList(results)
-	}))
+	r, err := mp.MapAsync(p, poolTask, calls, opts, callbacks(c, decodeList))
 	if err != nil {
 		return nil, err
 	}
