@@ -43,6 +43,14 @@ type Behaviour struct {
 	// "Class.method" (e.g. "_TestProcess.test_close"); docs/cpython-tests.md
 	// is generated from them and from NotApplicable.
 	CPythonTests []string
+
+	// Versions, when set, is the range of CPython versions whose semantics
+	// the rule is, where the docs say it changed between them: comparisons
+	// joined by commas, each an operator (<, <=, >, >=, ==) and a
+	// major.minor version, e.g. ">=3.13" or ">=3.8,<3.13". A driver whose
+	// hello follows a version outside it, or names none, is unsupported for
+	// the behaviour (docs/protocol.md §2).
+	Versions string
 }
 
 // Area is the part of the ID before the first dot.
@@ -63,6 +71,9 @@ func Add(b Behaviour) *Behaviour {
 	}
 	if b.Profile != Core && b.Profile != Extended && b.Profile != Robust {
 		panic(fmt.Sprintf("catalogue: behaviour %s has unknown profile %q", b.ID, b.Profile))
+	}
+	if _, err := InVersions(b.Versions, "3.0"); err != nil {
+		panic(fmt.Sprintf("catalogue: behaviour %s: %v", b.ID, err))
 	}
 	all[b.ID] = &b
 	return &b
@@ -111,7 +122,11 @@ func Markdown() string {
 				fmt.Fprintf(&b, "\n## %s\n\n| ID | rule | source | needs |\n|---|---|---|---|\n", p)
 				first = false
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", x.ID, cell(x.Rule), cell(x.Source), strings.Join(x.Features, ", "))
+			id := "`" + x.ID + "`"
+			if x.Versions != "" {
+				id += " (CPython " + x.Versions + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", id, cell(x.Rule), cell(x.Source), strings.Join(x.Features, ", "))
 		}
 	}
 	first := true

@@ -7,15 +7,17 @@ var poolOps = []Op{
 		Blocks: true, Value: "the result", Errors: taskErrors},
 	{Name: "pool.apply_async", Families: pool,
 		Fields: []Field{on, req("program", Ident), req("as", Ident), opt("args", Values),
-			opt("callback", Bool).or(false), opt("error_callback", Bool).or(false)},
+			callback, errorCallback},
 		Value: "null. With callbacks, the caller's process records `pool.callback` / `pool.error_callback` " +
 			"when they run"},
 	{Name: "pool.map", Families: pool, Fields: mapping(), Blocks: true,
 		Value: "the list of results in input order", Errors: taskErrors},
 	{Name: "pool.starmap", Families: pool, Fields: mapping(), Blocks: true,
 		Value: "the list of results in input order", Errors: taskErrors},
-	{Name: "pool.map_async", Families: pool, Fields: mapping(req("as", Ident)), Value: "null"},
-	{Name: "pool.starmap_async", Families: pool, Fields: mapping(req("as", Ident)), Value: "null"},
+	{Name: "pool.map_async", Families: pool, Fields: mapping(req("as", Ident), callback, errorCallback),
+		Value: mapAsyncValue},
+	{Name: "pool.starmap_async", Families: pool, Fields: mapping(req("as", Ident), callback, errorCallback),
+		Value: mapAsyncValue},
 	{Name: "pool.imap", Families: pool, Fields: mapping(), Blocks: true, Value: imapValue, Errors: taskErrors},
 	{Name: "pool.imap_unordered", Families: pool, Fields: mapping(), Blocks: true, Value: imapValue,
 		Errors: taskErrors},
@@ -47,6 +49,11 @@ var (
 	result = req("result", Ident)
 
 	taskErrors = []Error{{ErrTaskError, ""}, {ErrWorkerLost, ""}}
+
+	callback, errorCallback = opt("callback", Bool).or(false), opt("error_callback", Bool).or(false)
+
+	mapAsyncValue = "null. With callbacks, the caller's process records one `pool.callback` (value: the list " +
+		"of results) or one `pool.error_callback` (the error of a failed item) once every item has finished"
 
 	imapValue = "the list of results in the order yielded; one `pool.imap.item` record (value " +
 		"`[index_in_yield_order, result]`) as each arrives"

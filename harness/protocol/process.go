@@ -17,19 +17,22 @@ var processOps = []Op{
 			opt("on", Resource).note("a joinable queue; no `timeout`")},
 		OneOf: []string{"proc", "on"}, Blocks: true,
 		Value: "a process: the exit code after the call, null if still running; a joinable queue: null, once " +
-			"every item put has had its `task_done`", Errors: []Error{processClosed}},
+			"every item put has had its `task_done`", Errors: []Error{notStarted, processClosed}},
 	{Name: "is_alive", Families: process, Fields: onProc(), Value: "bool", Errors: []Error{processClosed}},
 	{Name: "exitcode", Families: process, Fields: onProc(),
-		Value: "int or null (negative signal number when killed)", Errors: []Error{processClosed}},
+		Value: "int, or null before start and while running (negative signal number when killed)", Errors: []Error{processClosed}},
 	{Name: "pid", Families: process, Fields: onProc(), Value: "int, or null before start",
 		Errors: []Error{processClosed}},
 	{Name: "name", Families: process, Fields: onProc(), Value: "string"},
-	{Name: "terminate", Families: process, Fields: onProc(), Value: "null (SIGTERM)", Errors: []Error{processClosed}},
-	{Name: "kill", Families: process, Fields: onProc(), Value: "null (SIGKILL)", Errors: []Error{processClosed}},
+	{Name: "terminate", Families: process, Fields: onProc(), Value: "null (SIGTERM)",
+		Errors: []Error{notStarted, processClosed}},
+	{Name: "kill", Families: process, Fields: onProc(), Value: "null (SIGKILL)",
+		Errors: []Error{notStarted, processClosed}},
 	{Name: "set_daemon", Families: []Feature{Daemon},
 		Fields: []Field{req("proc", Ident), req("value", Value).note("bool"), opt("index", Count)},
 		Value:  "null", Errors: []Error{{ErrNotAllowed, "once started"}}},
-	{Name: "active_children", Families: process, Value: "list of names, sorted"},
+	{Name: "active_children", Families: process, Value: "list of names, sorted: the started children that are " +
+		"alive; it joins those that have ended, as CPython's does"},
 	{Name: "wait_sentinel", Families: process, Fields: append(onProc(), opt("timeout", Timeout).or(0)),
 		Blocks: true, Value: "bool: whether the process's `sentinel` became ready (the process ended) within " +
 			"`timeout`, as `connection.wait([p.sentinel], timeout)` is non-empty",
@@ -47,6 +50,10 @@ var processOps = []Op{
 // processClosed is what every op on a process handle but `close` and `name`
 // fails with once the handle is closed.
 var processClosed = Error{ErrClosed, "after `close`"}
+
+// notStarted is what join, terminate and kill of a process fail with before
+// its start (CPython: "can only join a started process"); exitcode is null.
+var notStarted = Error{ErrNotAllowed, "before `start`"}
 
 var process = []Feature{Process}
 

@@ -69,6 +69,10 @@ type Hello struct {
 	Language    string   `json:"language"`
 	Features    []string `json:"features"`
 	StartMethod string   `json:"start_method,omitempty"`
+	// Semantics is the CPython version (major.minor) whose semantics the
+	// driver follows where they differ between versions (docs/protocol.md
+	// §2); "" when the driver does not say.
+	Semantics string `json:"semantics,omitempty"`
 }
 
 // Supports reports whether the driver implements every feature.
@@ -174,6 +178,10 @@ type Options struct {
 	Deadline time.Duration   // the whole run; default 60s
 	Grace    time.Duration   // how long processes may outlive the driver; default 2s
 	Validate trace.Validator // checks each trace record; nil checks nothing
+	// CPUs, when set, is the CPU affinity the driver starts with (and its
+	// children inherit): a spec about what a process may use, as opposed to
+	// what the machine has, needs fewer CPUs than the machine's.
+	CPUs []int
 }
 
 // Result is what one run produced.
@@ -277,7 +285,7 @@ func (im *Impl) Run(ctx context.Context, scenario []byte, o Options) (*Result, e
 	adoptOrphans()
 
 	start, offset := time.Now(), wallOffset()
-	if err := cmd.Start(); err != nil {
+	if err := startOn(cmd, o.CPUs); err != nil {
 		return nil, fmt.Errorf("%s: cannot start driver: %v", im.Name, err)
 	}
 	pgid := cmd.Process.Pid

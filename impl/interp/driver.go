@@ -16,6 +16,10 @@ type Driver struct {
 	Ops map[string]Op
 	// Features lists the op families the driver implements, for hello.
 	Features []string
+	// Semantics is the CPython version whose semantics the driver follows
+	// where they differ between versions, for hello: the newest the
+	// reference implements. A mutant may claim another.
+	Semantics string
 
 	// AtEnd is the end-of-program work of protocol.md §9, run in every
 	// process when its program ends (and before an exit op exits), before
@@ -61,6 +65,7 @@ func Reference() Driver {
 			"lock", "rlock", "semaphore", "event", "condition", "barrier", "bulk",
 			"queue", "joinable_queue", "simple_queue", "pipe", "connection", "manager", "manager.remote",
 			"manager.types", "manager.register", "pool", "shared_memory", "sharedctypes"},
+		Semantics:   Semantics,
 		AtEnd:       mp.Shutdown,
 		Getppid:     os.Getppid,
 		NewResource: newResource,

@@ -13,6 +13,11 @@ import (
 // Version is the driver's version, reported by hello.
 const Version = "0.1.0"
 
+// Semantics is the newest CPython version whose semantics the reference
+// follows where versions differ (Pool's default size is the CPUs this
+// process may use, as os.process_cpu_count() from 3.13), reported by hello.
+const Semantics = "3.13"
+
 // driver is the driver this process runs. Only Main sets it, before mp.Main
 // can dispatch a child, so a child (this binary run again) runs its program
 // with the driver that its main made, as its parent's did.
@@ -40,7 +45,7 @@ func command(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "hello":
 		hello, _ := json.Marshal(map[string]any{"protocol": 1, "name": "go-reference", "version": Version,
-			"language": "go", "features": driver.Features})
+			"language": "go", "features": driver.Features, "semantics": driver.Semantics})
 		fmt.Fprintf(stdout, "%s\n", hello)
 		return 0
 	case "run":

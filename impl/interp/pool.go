@@ -50,9 +50,11 @@ func poolOps() map[string]Op {
 		"error_callback": {Bool, false}}), On: pools, Run: poolApplyAsync}
 	ops["pool.map"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, false) }}
 	ops["pool.starmap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolMap(c, true) }}
-	ops["pool.map_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
+	ops["pool.map_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}, "callback": {Bool, false},
+		"error_callback": {Bool, false}}), On: pools,
 		Run: func(c *Call) (any, error) { return poolMapAsync(c, false) }}
-	ops["pool.starmap_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}}), On: pools,
+	ops["pool.starmap_async"] = Op{Fields: mapping(map[string]Field{"as": {Name, true}, "callback": {Bool, false},
+		"error_callback": {Bool, false}}), On: pools,
 		Run: func(c *Call) (any, error) { return poolMapAsync(c, true) }}
 	ops["pool.imap"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, true) }}
 	ops["pool.imap_unordered"] = Op{Fields: mapping(nil), Blocks: true, On: pools, Run: func(c *Call) (any, error) { return poolImap(c, false) }}
@@ -439,7 +441,7 @@ func poolMapAsync(c *Call, star bool) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := mp.MapAsync(p, poolTask, calls, opts)
+	r, err := mp.MapAsync(p, poolTask, calls, opts, callbacks(c, decodeList))
 	if err != nil {
 		return nil, err
 	}

@@ -204,8 +204,9 @@
 //
 // # Pools
 //
-// NewPool starts CPython's Pool: Processes workers (runtime.NumCPU() by
-// default), daemonic children named PoolWorker-k, that run tasks: functions
+// NewPool starts CPython's Pool: Processes workers (by default
+// runtime.NumCPU(), the CPUs this process may run on, as CPython 3.13),
+// daemonic children named PoolWorker-k, that run tasks: functions
 // registered with RegisterTask, typed by their argument and result. Apply
 // and ApplyAsync (an AsyncResult with Get, Wait, Ready, Successful and
 // optional Callbacks) run one call; Map and MapAsync run a slice in chunks

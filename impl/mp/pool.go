@@ -78,7 +78,9 @@ type poolOptions struct {
 }
 
 // Processes sets the number of workers; the default is runtime.NumCPU(),
-// and less than 1 is an error.
+// the CPUs this process may run on (its affinity mask), as CPython 3.13's
+// os.process_cpu_count() (up to 3.12 Pool used os.cpu_count(), the CPUs
+// online, which CPUCount gives); less than 1 is an error.
 func Processes(n int) PoolOption { return func(o *poolOptions) { o.processes = n } }
 
 // MaxTasksPerChild makes each worker exit after n jobs (a task call, or a

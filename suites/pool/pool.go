@@ -36,6 +36,7 @@ var (
 			"the default is the CPU count",
 		Source: "tutorial, program 8 (Pool() on a 4-core machine runs 4 tasks at a time); " +
 			"CPython docs: Pool(processes) ('If processes is None then the number returned by os.cpu_count() is used')",
+		CPythonTests: []string{"_TestPool.test_make_pool"},
 	})
 	fifoDispatch = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.fifo-dispatch", Profile: catalogue.Core, Features: []string{"control", "pool"},
@@ -50,33 +51,39 @@ var (
 	})
 	mapOrder = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.map-order", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "map returns the results in the order of its input, even when later items finish first",
-		Source: "CPython docs: Pool.map ('blocks until the result is ready'; results in order, as the built-in map)",
+		Rule:         "map returns the results in the order of its input, even when later items finish first",
+		Source:       "CPython docs: Pool.map ('blocks until the result is ready'; results in order, as the built-in map)",
+		CPythonTests: []string{"_TestPool.test_map"},
 	})
 	imapOrder = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.imap-order", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "imap yields the results in the order of its input, even when later items finish first",
-		Source: "CPython docs: Pool.imap ('A lazier version of map()')",
+		Rule:         "imap yields the results in the order of its input, even when later items finish first",
+		Source:       "CPython docs: Pool.imap ('A lazier version of map()')",
+		CPythonTests: []string{"_TestPool.test_imap"},
 	})
 	imapUnordered = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.imap-unordered", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "imap_unordered yields each result as it comes: fast items before a slow first item, which comes last",
-		Source: "CPython docs: Pool.imap_unordered ('the ordering of the results from the returned iterator should be considered arbitrary')",
+		Rule:         "imap_unordered yields each result as it comes: fast items before a slow first item, which comes last",
+		Source:       "CPython docs: Pool.imap_unordered ('the ordering of the results from the returned iterator should be considered arbitrary')",
+		CPythonTests: []string{"_TestPool.test_imap_unordered"},
 	})
 	chunksize = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.chunksize", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "map with chunksize k hands items i..i+k−1 of each chunk to one worker in one piece: same worker, one after another, in order",
-		Source: "CPython docs: Pool.map ('chops the iterable into a number of chunks which it submits to the process pool as separate tasks')",
+		Rule:         "map with chunksize k hands items i..i+k−1 of each chunk to one worker in one piece: same worker, one after another, in order",
+		Source:       "CPython docs: Pool.map ('chops the iterable into a number of chunks which it submits to the process pool as separate tasks')",
+		CPythonTests: []string{"_TestPool.test_map"},
 	})
 	maxTasks = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.maxtasksperchild", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "with maxtasksperchild=1 each task runs in a worker of its own (distinct pids), and the pool still completes every task",
-		Source: "CPython docs: Pool(maxtasksperchild) ('the number of tasks a worker process can complete before it will exit and be replaced with a fresh worker process')",
+		Rule:         "with maxtasksperchild=1 each task runs in a worker of its own (distinct pids), and the pool still completes every task",
+		Source:       "CPython docs: Pool(maxtasksperchild) ('the number of tasks a worker process can complete before it will exit and be replaced with a fresh worker process')",
+		CPythonTests: []string{"_TestPoolWorkerLifetime.test_pool_worker_lifetime"},
 	})
 	initializer = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.initializer", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "the initializer runs once in each worker process, with initargs, before that worker's first task",
-		Source: "CPython docs: Pool(initializer, initargs) ('each worker process will call initializer(*initargs) when it starts')",
+		Rule:         "the initializer runs once in each worker process, with initargs, before that worker's first task",
+		Source:       "CPython docs: Pool(initializer, initargs) ('each worker process will call initializer(*initargs) when it starts')",
+		CPythonTests: []string{"TestInitializers.test_pool_initializer"},
 	})
 	taskError = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.task-error", Profile: catalogue.Extended, Features: []string{"control", "pool"},
@@ -84,16 +91,19 @@ var (
 			"callback gets results and error_callback errors, in the caller's process",
 		Source: "CPython docs: AsyncResult.get ('If the remote call raised an exception then that exception will be reraised by get()'), " +
 			"Pool.apply_async (callback, error_callback); Lib/multiprocessing/pool.py MapResult._set ('only consider the result ready once all jobs are done')",
+		CPythonTests: []string{"_TestPool.test_wrapped_exception", "_TestPool.test_map_no_failfast", "_TestPoolWorkerErrors.test_async_error_callback"},
 	})
 	getTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.get-timeout", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "result.get(timeout) on a task still running fails with Timeout, not before the timeout, and the task still completes",
-		Source: "CPython docs: AsyncResult.get ('If timeout is not None and the result does not arrive within timeout seconds then multiprocessing.TimeoutError is raised')",
+		Rule:         "result.get(timeout) on a task still running fails with Timeout, not before the timeout, and the task still completes",
+		Source:       "CPython docs: AsyncResult.get ('If timeout is not None and the result does not arrive within timeout seconds then multiprocessing.TimeoutError is raised')",
+		CPythonTests: []string{"_TestPool.test_async_timeout", "_TestPoolWorkerLifetime.test_worker_finalization_via_atexit_handler_of_multiprocessing"},
 	})
 	terminate = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.terminate", Profile: catalogue.Extended, Features: []string{"control", "pool", "process"},
-		Rule:   "terminate stops the workers at once: running tasks never end, join then returns, and no worker is left among the active children",
-		Source: "CPython docs: Pool.terminate ('Stops the worker processes immediately without completing outstanding work')",
+		Rule:         "terminate stops the workers at once: running tasks never end, join then returns, and no worker is left among the active children",
+		Source:       "CPython docs: Pool.terminate ('Stops the worker processes immediately without completing outstanding work')",
+		CPythonTests: []string{"_TestPool.test_terminate"},
 	})
 	misuse = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.misuse", Profile: catalogue.Extended, Features: []string{"control", "pool"},

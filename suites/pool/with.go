@@ -13,18 +13,21 @@ import (
 var (
 	withTerminates = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.with-terminates", Profile: catalogue.Extended, Features: []string{"control", "process", "pool"},
-		Rule:   "leaving `with pool:` terminates the pool: a task still running is stopped, never to end, the with-statement does not wait for it, and no worker is left",
-		Source: "CPython docs: Pool ('__exit__() calls terminate()'); CPython test: _test_multiprocessing.py _TestPool.test_context",
+		Rule:         "leaving `with pool:` terminates the pool: a task still running is stopped, never to end, the with-statement does not wait for it, and no worker is left",
+		Source:       "CPython docs: Pool ('__exit__() calls terminate()'); CPython test: _test_multiprocessing.py _TestPool.test_context",
+		CPythonTests: []string{"_TestPool.test_context"},
 	})
 	withAfter = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.with-after", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "after `with pool:`, apply, apply_async and another with on the pool fail with NotAllowed; a with on a closed pool fails so too, and its body does not run",
-		Source: "CPython docs: Pool; CPython: Pool.__enter__ and _check_running ('Pool not running')",
+		Rule:         "after `with pool:`, apply, apply_async and another with on the pool fail with NotAllowed; a with on a closed pool fails so too, and its body does not run",
+		Source:       "CPython docs: Pool; CPython: Pool.__enter__ and _check_running ('Pool not running')",
+		CPythonTests: []string{"_TestPool.test_context", "_TestPool.test_enter"},
 	})
 	badArguments = catalogue.Add(catalogue.Behaviour{
 		ID: "pool.bad-arguments", Profile: catalogue.Extended, Features: []string{"control", "pool"},
-		Rule:   "Pool(processes=0 or -1) and Pool(maxtasksperchild=0 or -1) are refused with ValueError: every op on such a pool fails with it, and the run goes on",
-		Source: "CPython docs: Pool ('maxtasksperchild ... must be a positive int'); CPython: Pool.__init__ ('Number of processes must be at least 1')",
+		Rule:         "Pool(processes=0 or -1) and Pool(maxtasksperchild=0 or -1) are refused with ValueError: every op on such a pool fails with it, and the run goes on",
+		Source:       "CPython docs: Pool ('maxtasksperchild ... must be a positive int'); CPython: Pool.__init__ ('Number of processes must be at least 1')",
+		CPythonTests: []string{"_TestPool.test_make_pool", "_TestPoolWorkerLifetime.test_pool_maxtasksperchild_invalid"},
 	})
 )
 

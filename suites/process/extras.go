@@ -20,43 +20,51 @@ import (
 var (
 	closeRunning = catalogue.Add(catalogue.Behaviour{
 		ID: "process.close-running", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "close() of a running process fails with ValueError and leaves it running; once it has ended, close succeeds, and a second close does nothing",
-		Source: "CPython docs: Process.close ('ValueError is raised if the underlying process is still running'); CPython test: _test_multiprocessing.py _TestProcess.test_close",
+		Rule:         "close() of a running process fails with ValueError and leaves it running; once it has ended, close succeeds, and a second close does nothing",
+		Source:       "CPython docs: Process.close ('ValueError is raised if the underlying process is still running'); CPython test: _test_multiprocessing.py _TestProcess.test_close",
+		CPythonTests: []string{"_TestProcess.test_close"},
 	})
 	closedUse = catalogue.Add(catalogue.Behaviour{
 		ID: "process.closed", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "after close(), start, join, is_alive, exitcode, pid, terminate, kill and the sentinel fail with Closed; name still answers; a process closed before start never runs",
-		Source: "CPython docs: Process.close ('most other methods and attributes of the Process object will raise ValueError'); CPython: BaseProcess._check_closed",
+		Rule:         "after close(), start, join, is_alive, exitcode, pid, terminate, kill and the sentinel fail with Closed; name still answers; a process closed before start never runs",
+		Source:       "CPython docs: Process.close ('most other methods and attributes of the Process object will raise ValueError'); CPython: BaseProcess._check_closed",
+		CPythonTests: []string{"_TestProcess.test_close"},
 	})
 	sentinel = catalogue.Add(catalogue.Behaviour{
 		ID: "process.sentinel", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "the sentinel is a ValueError before start, not ready while the process runs (a timed wait on it returns false), and ready once the process has ended, without a join",
-		Source: "CPython docs: Process.sentinel, multiprocessing.connection.wait; CPython test: _test_multiprocessing.py _TestProcess.test_sentinel",
+		Rule:         "the sentinel is a ValueError before start, not ready while the process runs (a timed wait on it returns false), and ready once the process has ended, without a join",
+		Source:       "CPython docs: Process.sentinel, multiprocessing.connection.wait; CPython test: _test_multiprocessing.py _TestProcess.test_sentinel",
+		CPythonTests: []string{"_TestProcess.test_sentinel"},
 	})
 	kwargs = catalogue.Add(catalogue.Behaviour{
 		ID: "process.kwargs", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "Process(args=..., kwargs=...) calls the target with the args, then the kwargs by name, whatever their order",
-		Source: "CPython docs: Process(group, target, name, args, kwargs); CPython test: _test_multiprocessing.py _TestProcess.test_process (kwargs)",
+		Rule:         "Process(args=..., kwargs=...) calls the target with the args, then the kwargs by name, whatever their order",
+		Source:       "CPython docs: Process(group, target, name, args, kwargs); CPython test: _test_multiprocessing.py _TestProcess.test_process (kwargs)",
+		CPythonTests: []string{"_TestProcess.test_args_argument"},
 	})
 	parentProcess = catalogue.Add(catalogue.Behaviour{
 		ID: "process.parent-process", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "parent_process() is None in main; in a child it has its creator's name and pid (main's, or for a grandchild the child's)",
-		Source: "CPython docs: multiprocessing.parent_process; CPython test: _test_multiprocessing.py _TestProcess.test_parent_process",
+		Rule:         "parent_process() is None in main; in a child it has its creator's name and pid (main's, or for a grandchild the child's)",
+		Source:       "CPython docs: multiprocessing.parent_process; CPython test: _test_multiprocessing.py _TestProcess.test_parent_process",
+		CPythonTests: []string{"_TestProcess.test_parent_process_attributes"},
 	})
 	currentProcess = catalogue.Add(catalogue.Behaviour{
 		ID: "process.current-process", Profile: catalogue.Extended, Features: []string{"control", "process", "daemon"},
-		Rule:   "current_process() gives the caller's name, pid and daemon flag: MainProcess, not daemonic, in main; a daemonic child's own name, pid and true in it",
-		Source: "CPython docs: multiprocessing.current_process; CPython test: _test_multiprocessing.py _TestProcess.test_current",
+		Rule:         "current_process() gives the caller's name, pid and daemon flag: MainProcess, not daemonic, in main; a daemonic child's own name, pid and true in it",
+		Source:       "CPython docs: multiprocessing.current_process; CPython test: _test_multiprocessing.py _TestProcess.test_current",
+		CPythonTests: []string{"_TestProcess.test_current", "_TestProcess.test_daemon_argument"},
 	})
 	cpuCount = catalogue.Add(catalogue.Behaviour{
 		ID: "process.cpu-count", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "cpu_count() is at least 1, the same in main and in a child, and equals os.cpu_count(): the CPUs online",
-		Source: "CPython docs: multiprocessing.cpu_count ('Return the number of CPUs in the system'), os.cpu_count",
+		Rule:         "cpu_count() is at least 1, the same in main and in a child, and equals os.cpu_count(): the CPUs online",
+		Source:       "CPython docs: multiprocessing.cpu_count ('Return the number of CPUs in the system'), os.cpu_count",
+		CPythonTests: []string{"_TestProcess.test_cpu_count"},
 	})
 	exitMessage = catalogue.Add(catalogue.Behaviour{
 		ID: "process.exit-message", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "sys.exit(\"message\") in a child gives exitcode 1 and writes the message to stderr; sys.exit() gives 0",
-		Source: "CPython docs: Process.exitcode, sys.exit; CPython test: _test_multiprocessing.py _TestSubclassingProcess.test_sys_exit",
+		Rule:         "sys.exit(\"message\") in a child gives exitcode 1 and writes the message to stderr; sys.exit() gives 0",
+		Source:       "CPython docs: Process.exitcode, sys.exit; CPython test: _test_multiprocessing.py _TestSubclassingProcess.test_sys_exit",
+		CPythonTests: []string{"_TestSubclassingProcess.test_sys_exit"},
 	})
 	osExit = catalogue.Add(catalogue.Behaviour{
 		ID: "process.os-exit", Profile: catalogue.Extended, Features: []string{"control", "process"},

@@ -24,8 +24,9 @@ var (
 	})
 	ppidIsCreator = catalogue.Add(catalogue.Behaviour{
 		ID: "process.ppid-is-creator", Profile: catalogue.Core, Features: []string{"control", "process"},
-		Rule:   "a child's ppid is the pid of the process that started it",
-		Source: "tutorial, program 1 (PID): os.getppid()",
+		Rule:         "a child's ppid is the pid of the process that started it",
+		Source:       "tutorial, program 1 (PID): os.getppid()",
+		CPythonTests: []string{"TestStdinBadfiledescriptor.test_queue_in_process"},
 	})
 	parallel = catalogue.Add(catalogue.Behaviour{
 		ID: "process.parallel", Profile: catalogue.Core, Features: []string{"control", "process"},
@@ -44,28 +45,33 @@ var (
 	})
 	namesNested = catalogue.Add(catalogue.Behaviour{
 		ID: "process.names-nested", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "a child's children are named <prefix>-<parent identity>:<k> (Process-1:1, Process-1:2); an explicit name is kept",
-		Source: "CPython docs: Process.name; test_multiprocessing: test_process (_identity)",
+		Rule:         "a child's children are named <prefix>-<parent identity>:<k> (Process-1:1, Process-1:2); an explicit name is kept",
+		Source:       "CPython docs: Process.name; test_multiprocessing: test_process (_identity)",
+		CPythonTests: []string{"_TestProcess.test_recursion"},
 	})
 	exitNormal = catalogue.Add(catalogue.Behaviour{
 		ID: "process.exitcode-normal", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "exitcode is 0 when the target returns, 1 when it raises, n after exit(n)",
-		Source: "CPython docs: Process.exitcode; test_multiprocessing: test_exitcode / _test_sys_exit",
+		Rule:         "exitcode is 0 when the target returns, 1 when it raises, n after exit(n)",
+		Source:       "CPython docs: Process.exitcode; test_multiprocessing: test_exitcode / _test_sys_exit",
+		CPythonTests: []string{"_TestSubclassingProcess.test_sys_exit"},
 	})
 	exitSignal = catalogue.Add(catalogue.Behaviour{
 		ID: "process.exitcode-signal", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "a child stopped by terminate() has exitcode -15 (SIGTERM), by kill() -9 (SIGKILL)",
-		Source: "CPython docs: Process.terminate, Process.kill, exitcode; test_multiprocessing: test_terminate, test_kill",
+		Rule:         "a child stopped by terminate() has exitcode -15 (SIGTERM), by kill() -9 (SIGKILL)",
+		Source:       "CPython docs: Process.terminate, Process.kill, exitcode; test_multiprocessing: test_terminate, test_kill",
+		CPythonTests: []string{"_TestProcess.test_terminate", "_TestProcess.test_kill", "_TestProcess.test_many_processes"},
 	})
 	joinTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "process.join-timeout", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "join(timeout) on a running child returns no earlier than the timeout, leaves it running, and exitcode stays None",
-		Source: "CPython docs: Process.join; test_multiprocessing: test_process (join with timeout)",
+		Rule:         "join(timeout) on a running child returns no earlier than the timeout, leaves it running, and exitcode stays None",
+		Source:       "CPython docs: Process.join; test_multiprocessing: test_process (join with timeout)",
+		CPythonTests: []string{"_TestProcess.test_terminate"},
 	})
 	isAlive = catalogue.Add(catalogue.Behaviour{
 		ID: "process.is-alive", Profile: catalogue.Extended, Features: []string{"control", "process"},
-		Rule:   "is_alive is false before start, true while the child runs, false after join; pid is None before start",
-		Source: "CPython docs: Process.is_alive; test_multiprocessing: test_process",
+		Rule:         "is_alive is false before start, true while the child runs, false after join; pid is None before start",
+		Source:       "CPython docs: Process.is_alive; test_multiprocessing: test_process",
+		CPythonTests: []string{"_TestProcess.test_process"},
 	})
 	noOrphans = catalogue.Add(catalogue.Behaviour{
 		ID: "process.no-orphans", Profile: catalogue.Robust, Features: []string{"control", "process", "daemon", "event"},
@@ -88,8 +94,9 @@ var (
 	})
 	many = catalogue.Add(catalogue.Behaviour{
 		ID: "process.many", Profile: catalogue.Robust, Features: []string{"control", "process"},
-		Rule:   "1 000 processes started and joined one after another, then 200 alive at once: each runs and exits 0, with its own pid, and none is left",
-		Source: "mpconform robust profile",
+		Rule:         "1 000 processes started and joined one after another, then 200 alive at once: each runs and exits 0, with its own pid, and none is left",
+		Source:       "mpconform robust profile",
+		CPythonTests: []string{"_TestProcess.test_many_processes"},
 	})
 	startTwice = catalogue.Add(catalogue.Behaviour{
 		ID: "process.start-twice", Profile: catalogue.Extended, Features: []string{"control", "process"},

@@ -113,8 +113,12 @@ func moduleRoot() string {
 func Spec(b *catalogue.Behaviour, text string, body func()) bool {
 	labels := Label(append([]string{b.ID, b.Profile}, b.Features...)...)
 	return It(b.ID+": "+text, labels, func() {
-		if missing, ok := current().Impl.Hello.Supports(b.Features...); !ok {
-			Skip(Unsupported + missing)
+		hello := current().Impl.Hello
+		if missing, ok := hello.Supports(b.Features...); !ok {
+			Skip(Unsupported + NoFeature + missing)
+		}
+		if why := outsideVersions(b, hello.Semantics); why != "" {
+			Skip(Unsupported + why)
 		}
 		running = b
 		defer func() { running = nil }()
@@ -172,8 +176,34 @@ func Attach(name, content string) {
 	AddReportEntry(name, content, ReportEntryVisibilityFailureOrVerbose)
 }
 
-// Unsupported prefixes the skip message of a spec whose feature the driver lacks.
-const Unsupported = "unsupported: the driver does not list feature "
+// Unsupported prefixes the skip message of a spec that the driver does not
+// support: NoFeature and the feature it lacks, or catalogue.OutsideVersions
+// and the versions.
+const Unsupported = "unsupported: "
+
+// NoFeature follows Unsupported when the driver lacks a feature.
+const NoFeature = "the driver does not list feature "
+
+// outsideVersions says why a behaviour that holds for some CPython versions
+// only does not apply to a driver that follows the CPython version
+// semantics ("" when it does apply).
+func outsideVersions(b *catalogue.Behaviour, semantics string) string {
+	if b.Versions == "" {
+		return ""
+	}
+	if semantics == "" {
+		return fmt.Sprintf("%s%s, and the driver's hello names no CPython version whose semantics it follows",
+			catalogue.OutsideVersions, b.Versions)
+	}
+	in, err := catalogue.InVersions(b.Versions, semantics)
+	if err != nil {
+		return fmt.Sprintf("%s%s, and the driver's hello semantics is not a version: %v", catalogue.OutsideVersions, b.Versions, err)
+	}
+	if in {
+		return ""
+	}
+	return fmt.Sprintf("%s%s; the driver follows CPython %s", catalogue.OutsideVersions, b.Versions, semantics)
+}
 
 // Scale converts milliseconds at time scale 1 into the configured scale.
 func Scale(ms float64) time.Duration {
@@ -222,6 +252,11 @@ func RunAllowingErrors(s *scenario.Scenario) (*runner.Result, error) {
 
 func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, error) {
 	GinkgoHelper()
+	return runScenarioWith(s, deadlineMS, nil)
+}
+
+func runScenarioWith(s *scenario.Scenario, deadlineMS float64, cpus []int) (*runner.Result, error) {
+	GinkgoHelper()
 	c := current()
 	doc, err := s.Scaled(c.TimeScale).JSON()
 	if err == nil {
@@ -235,7 +270,7 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 	if err != nil {
 		Fail(err.Error())
 	}
-	opts := runner.Options{Deadline: Scale(deadlineMS), Grace: Scale(2_000)}
+	opts := runner.Options{Deadline: Scale(deadlineMS), Grace: Scale(2_000), CPUs: cpus}
 	res, err := c.Impl.Run(context.Background(), doc, opts)
 	// A run across a step of the wall clock cannot be judged on its timings
 	// (runner/clock.go): run it again, at most twice, and say so.
@@ -266,6 +301,26 @@ func runScenario(s *scenario.Scenario, deadlineMS float64) (*runner.Result, erro
 		Fail(fmt.Sprintf("the run failed: %v", err))
 	}
 	return res, nil
+}
+
+// RunOnCPUs is Run with the driver started on the CPUs of the harness's own
+// affinity mask that keep returns (their indices in it, 0 the first): for
+// a rule about the CPUs a process may use rather than those the machine has.
+// The spec fails when keep leaves none, or the mask cannot be read or set.
+func RunOnCPUs(keep func(own []int) []int, s *scenario.Scenario) *trace.Trace {
+	GinkgoHelper()
+	own, err := runner.OwnCPUs()
+	Expect(err).NotTo(HaveOccurred(), "reading the harness's CPU affinity")
+	cpus := keep(own)
+	Expect(cpus).NotTo(BeEmpty(), "no CPU left of the harness's %v to run the driver on", own)
+	res, err := runScenarioWith(s, 60_000, cpus)
+	if err != nil {
+		Fail(fmt.Sprintf("the run failed: %v", err))
+	}
+	if len(res.Leaks) > 0 {
+		Fail("processes outlived the run (killed now):\n  " + strings.Join(procStrings(res.Leaks), "\n  "))
+	}
+	return res.Trace
 }
 
 // RunEntry names the report entry of each run a spec makes, a *RunFiles:
