@@ -118,9 +118,10 @@ func TestQueueBoundedNowait(t *testing.T) {
 	if err := q.PutNowait(3); !errors.Is(err, mp.ErrFull) {
 		t.Fatalf("put_nowait on a full queue: %v", err)
 	}
+	// t0 before the context: its deadline counts from its creation.
+	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	t0 := time.Now()
 	if err := q.Put(ctx, 3); !errors.Is(err, mp.ErrFull) {
 		t.Fatalf("timed put on a full queue: %v", err)
 	}
