@@ -29,9 +29,9 @@ var synchronizeOps = []Op{
 		Value: "the predicate's last value. The `until` step records nothing itself; its error is the " +
 			"`wait_for`'s error",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
-	{Name: "notify", Families: condition, Fields: []Field{on, opt("n", Count).or(1)}, Value: "null",
+	{Name: "notify", Families: served(condition), Fields: []Field{on, opt("n", Count).or(1)}, Value: "null",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
-	{Name: "notify_all", Families: condition, Fields: []Field{on}, Value: "null",
+	{Name: "notify_all", Families: served(condition), Fields: []Field{on}, Value: "null",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
 	{Name: "abort", Families: served(barrier), Fields: []Field{on}, Value: "null"},
 	{Name: "reset", Families: served(barrier), Fields: []Field{on}, Value: "null"},

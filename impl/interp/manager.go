@@ -23,7 +23,7 @@ import (
 // proxyTypes lists the resource types of managed objects.
 var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock",
 	"manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore", "manager.bounded_semaphore",
-	"manager.barrier", "manager.array", "manager.custom"}
+	"manager.barrier", "manager.array", "manager.custom", "manager.rlock", "manager.condition"}
 
 // managerOps are the ops of the manager and manager.remote families.
 func managerOps() map[string]Op {

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"time"
 
@@ -84,6 +85,12 @@ func newServedProxy(r *Resource, spec ResourceSpec, made map[string]*Resource) e
 	case "manager.custom":
 		r.MCustom, err = m.Managed(spec.Typeid)
 		p = r.MCustom
+	case "manager.rlock":
+		r.MRLock, err = m.RLock()
+		p = r.MRLock
+	case "manager.condition":
+		r.MCondition, err = m.Condition()
+		p = r.MCondition
 	}
 	if err != nil {
 		return err
@@ -107,6 +114,10 @@ func (r *Resource) servedProxy() mp.Proxy {
 		return r.MArray
 	case r.MCustom != nil:
 		return r.MCustom
+	case r.MRLock != nil:
+		return r.MRLock
+	case r.MCondition != nil:
+		return r.MCondition
 	}
 	return nil
 }
@@ -130,6 +141,10 @@ func setServedProxy(r *Resource, p mp.Proxy, specs []ResourceSpec) {
 		r.MArray = p
 	case *mp.ManagedProxy:
 		r.MCustom = p
+	case *mp.RLockProxy:
+		r.MRLock = p
+	case *mp.ConditionProxy:
+		r.MCondition = p
 	}
 }
 
@@ -144,6 +159,8 @@ func servedRuns() map[string]struct {
 	event := []string{"manager.event"}
 	barrier := []string{"manager.barrier"}
 	sems := []string{"manager.semaphore", "manager.bounded_semaphore"}
+	owned := []string{"manager.rlock", "manager.condition"}
+	cond := []string{"manager.condition"}
 	type entry = struct {
 		types []string
 		run   func(c *Call) (any, error)
@@ -208,9 +225,16 @@ func servedRuns() map[string]struct {
 		"set":    {event, func(c *Call) (any, error) { return nil, c.On.MEvent.Set() }},
 		"clear":  {event, func(c *Call) (any, error) { return nil, c.On.MEvent.Clear() }},
 		"is_set": {event, func(c *Call) (any, error) { return c.On.MEvent.IsSet() }},
-		"wait": {append(event, barrier...), func(c *Call) (any, error) {
+		"wait": {slices.Concat(event, barrier, cond), func(c *Call) (any, error) {
 			ctx, cancel := c.timeoutContext()
 			defer cancel()
+			if c.On.MCondition != nil {
+				err := c.On.MCondition.Wait(ctx)
+				if errors.Is(err, context.DeadlineExceeded) {
+					return false, nil
+				}
+				return err == nil, err
+			}
 			if c.On.MEvent != nil {
 				err := c.On.MEvent.Wait(ctx)
 				if errors.Is(err, context.DeadlineExceeded) {
@@ -228,8 +252,16 @@ func servedRuns() map[string]struct {
 		"parties":   {barrier, func(c *Call) (any, error) { return int64Result(c.On.MBarrier.Parties()) }},
 		"n_waiting": {barrier, func(c *Call) (any, error) { return int64Result(c.On.MBarrier.NWaiting()) }},
 		"broken":    {barrier, func(c *Call) (any, error) { return c.On.MBarrier.Broken() }},
-		"acquire":   {sems, nil},
-		"release":   {sems, nil},
+		"acquire":   {slices.Concat(sems, owned), nil},
+		"release":   {slices.Concat(sems, owned), nil},
+		"notify": {cond, func(c *Call) (any, error) {
+			n, ok := c.int("n")
+			if !ok {
+				n = 1
+			}
+			return nil, c.On.MCondition.Notify(int(min(max(n, 0), math.MaxInt32)))
+		}},
+		"notify_all": {cond, func(c *Call) (any, error) { return nil, c.On.MCondition.NotifyAll() }},
 	}
 }
 

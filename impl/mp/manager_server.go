@@ -60,6 +60,8 @@ const (
 	kindBarrier    = 'b' // parties varint, timeout in ns varint (< 0 none)
 	kindArray      = 'a' // typecode string, init list
 	kindRegistered = 'R' // typeid string
+	kindRLock      = 'r'
+	kindCondition  = 'c' // over an RLock of its own
 )
 
 // Error kinds of a reply.
