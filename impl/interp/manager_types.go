@@ -303,3 +303,15 @@ func managerTypesOps() map[string]Op {
 			}},
 	}
 }
+
+// RefType is the type of the resource that v, a recorded {"ref"} value,
+// names in the calling process ("" for any other value), as the mutants
+// need to tell a nested proxy by the type it refers to.
+func (c *Call) RefType(v any) string {
+	if name, ok := v.(ref); ok {
+		if r := c.r.resources[string(name)]; r != nil {
+			return r.Type
+		}
+	}
+	return ""
+}
