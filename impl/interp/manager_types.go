@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"time"
@@ -33,13 +34,22 @@ func (c *counter) Get() int64     { return c.n }
 func (c *counter) Secret() string { return "s3cret" }
 func newCounter() *counter        { return &counter{} }
 
+// fooBar is §5's custom type "foobar", registered without exposed: its
+// exported methods f and g are exposed, and "_h", which Go cannot export,
+// is not, as Python exposes a type's methods but those starting with "_".
+type fooBar struct{}
+
+func (fooBar) F() string { return "f()" }
+func (fooBar) G() error  { return fmt.Errorf("%w: g() raised", mp.ErrValue) }
+
 var _ = registerCustomTypes()
 
 // customTypes lists §5's custom types, by typeid.
-var customTypes = map[string]bool{"counter": true}
+var customTypes = map[string]bool{"counter": true, "foobar": true}
 
 func registerCustomTypes() bool {
 	mp.RegisterManaged("counter", newCounter, "increment", "get")
+	mp.RegisterManaged("foobar", func() fooBar { return fooBar{} })
 	return true
 }
 
