@@ -11,7 +11,8 @@ var synchronizeOps = []Op{
 		Value: "null. A lock has no owner: any process may release it",
 		Errors: []Error{
 			{ErrValueError, "when released too many times (a free lock, a bounded semaphore at its initial value)"},
-			{ErrNotAllowed, "for an rlock the caller does not own"}}},
+			{ErrNotAllowed, "for an rlock the caller does not own; for a manager's lock or rlock released when " +
+				"free (threading's RuntimeError, where a multiprocessing lock's is ValueError)"}}},
 	{Name: "get_value", Families: []Feature{Semaphore}, Fields: []Field{on}, Value: "int"},
 	{Name: "set", Families: served(event), Fields: []Field{on}, Value: "null"},
 	{Name: "clear", Families: served(event), Fields: []Field{on}, Value: "null"},

@@ -295,7 +295,10 @@ func (s *server) handle(c *managerConn, req []byte) (out []byte, ok, shutdown bo
 		case <-o.lock:
 			return nilReply(c), true, false
 		default:
-			return errReply(c, errKindValue, "release unlocked lock"), true, false
+			// A SyncManager serves a threading.Lock, whose release of an
+			// unlocked lock raises RuntimeError: not the ValueError of a
+			// multiprocessing.Lock.
+			return errReply(c, errKindNotAllow, "release unlocked lock"), true, false
 		}
 	case opCall:
 		out, ok = s.callReply(c, o, a)

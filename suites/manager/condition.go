@@ -24,6 +24,15 @@ var (
 			"CPython test: _test_multiprocessing.py TestSyncManagerTypes.test_condition",
 		CPythonTests: []string{"TestSyncManagerTypes.test_condition"},
 	})
+	proxyLock = catalogue.Add(catalogue.Behaviour{
+		ID: "manager.lock-proxy", Profile: catalogue.Extended, Features: []string{"process", "manager"},
+		Rule: "a manager Lock a child acquired and left held is held for main too, and main may release it " +
+			"(a lock has no owner); a release of it free is NotAllowed (threading.Lock's RuntimeError)",
+		Source: "CPython docs: SyncManager.Lock ('Create a shared threading.Lock object'), threading.Lock.release " +
+			"('When invoked on an unlocked lock, a RuntimeError is raised'); CPython test: _test_multiprocessing.py " +
+			"TestSyncManagerTypes.test_lock, test_rlock (which, as written, tests a Lock)",
+		CPythonTests: []string{"TestSyncManagerTypes.test_lock", "TestSyncManagerTypes.test_rlock"},
+	})
 	proxyRLock = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.rlock-proxy", Profile: catalogue.Extended,
 		Features: []string{"control", "process", "manager", "manager.types"},
@@ -31,8 +40,7 @@ var (
 			"another process's release, and a release once it is free, are NotAllowed",
 		Source: "CPython docs: SyncManager.RLock, threading.RLock.release ('Only call this method when the calling " +
 			"thread owns the lock. A RuntimeError is raised if this method is called when the lock is unlocked'); " +
-			"CPython test: _test_multiprocessing.py TestSyncManagerTypes.test_rlock",
-		CPythonTests: []string{"TestSyncManagerTypes.test_rlock"},
+			"CPython test: _test_multiprocessing.py _TestLock.test_rlock (run on a manager's RLock)",
 	})
 )
 
@@ -77,6 +85,24 @@ var _ = Describe("manager condition and rlock", func() {
 			Expect(w[0].T1).To(BeNumerically(">=", all[0].T0), "a child's wait returned before notify_all")
 			Expect(kindsOf(t.Done(p.Pid, "release"))).To(Equal([]string{""}), "a woken waiter holds the lock")
 		}
+	})
+
+	suite.Spec(proxyLock, "a child acquires a manager Lock and exits; main tries it, releases it, and releases it again", func() {
+		t := suite.Run(New("manager/lock-proxy").
+			Resource("m", "manager").
+			Resource("L", "manager.lock", "manager", "m").
+			Program("take", []string{"L"}, On("acquire", "L")).
+			Main(
+				Spawn("c", "take", Ref("L")), Start("c"), Join("c"),
+				On("acquire", "L", "block", false), On("acquire", "L", "timeout", 50),
+				On("release", "L"), On("release", "L"),
+				On("acquire", "L", "block", false), On("release", "L"),
+			))
+		m := suite.Main(t).Pid
+		Expect(t.Values(suite.Program(t, "take").Pid, "acquire")).To(Equal([]any{true}))
+		Expect(t.Values(m, "acquire")).To(Equal([]any{false, false, true}), "held by the child, then free")
+		Expect(kindsOf(t.Done(m, "release"))).To(Equal([]string{"", "NotAllowed", ""}),
+			"main releases the child's hold; a second release finds it free")
 	})
 
 	suite.Spec(proxyRLock, "main acquires a manager RLock twice; a child tries to take and release it", func() {
