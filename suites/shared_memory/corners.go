@@ -28,6 +28,7 @@ var (
 		Source: "CPython docs: multiprocessing.shared_memory.ShareableList (count, index, format); CPython test: " +
 			"_test_multiprocessing.py _TestSharedMemory.test_shared_memory_ShareableList_basics ('creating an empty " +
 			"ShareableList')",
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_ShareableList_basics"},
 	})
 )
 
