@@ -12,8 +12,6 @@ var NotApplicable = map[string]string{
 		"and the test checks the iterator CPython's server keeps for it",
 	"TestSyncManagerTypes.test_pool": "not covered: SyncManager.Pool is no resource of the protocol; the test only " +
 		"enters and leaves a manager Pool's with-block in a child (bpo-35919)",
-	"_TestManagerRestart.test_rapid_restart": "not covered: a driver chooses a served manager's address itself, so no " +
-		"scenario can start a second manager on the address of one it shut down",
 	"_TestHeap.test_heap":         "CPython internal: multiprocessing.heap's arena allocator behind sharedctypes",
 	"_TestHeap.test_free_from_gc": "CPython internal: heap.BufferWrapper blocks freed by the garbage collector (bpo-12352)",
 	"_TestSharedCTypes.test_copy": "ctypes, not multiprocessing: copy.copy of a ctypes Structure that is not shared",
