@@ -289,7 +289,9 @@ var _ = Describe("manager", func() {
 		locked, _ := trace.Int(got[1])
 		suite.Figures("%d of 400 increments kept without a lock", free)
 		Expect(free).To(BeNumerically("<=", 400), "more increments than were made")
-		Expect(free).To(BeNumerically(">=", 100), "fewer than one process's increments")
+		// Not 100: a stale write of another process can undo a process's own
+		// increments too, and under load it does. The last write keeps one.
+		Expect(free).To(BeNumerically(">=", 1), "no increment kept")
 		Expect(locked).To(Equal(int64(400)), "with the lock held around each read and write")
 	})
 
