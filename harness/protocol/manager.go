@@ -50,6 +50,10 @@ var managerOps = []Op{
 		Fields: []Field{on.note("a manager with `serve`"), req("as", Ident), opt("authkey", String)}, Blocks: true,
 		Value:  "null. `as` names a connection resource usable as `on` for `manager.proxy`",
 		Errors: []Error{{ErrAuthError, "for a wrong key"}}},
+	{Name: "manager.restart", Families: remote, Fields: []Field{on.note("a manager with `serve`")}, Blocks: true,
+		Value: "null: the manager is shut down and a new one started on the same address with the same authkey " +
+			"(`BaseManager(address, authkey).start()`); in this process the resource names the new one, which " +
+			"serves none of the old objects (their proxies fail with `Closed`)"},
 	{Name: "manager.proxy", Families: remote,
 		Fields: []Field{on.note("a connection"), req("name", String).note("a proxy resource served by that manager"),
 			req("as", Ident)},

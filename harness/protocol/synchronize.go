@@ -12,7 +12,9 @@ var synchronizeOps = []Op{
 		Value: "null. A lock has no owner: any process may release it",
 		Errors: []Error{
 			{ErrValueError, "when released too many times (a free lock, a bounded semaphore at its initial value)"},
-			{ErrNotAllowed, "for an rlock the caller does not hold: another process's, or one it released as often as it acquired it"}}},
+			{ErrNotAllowed, "for an rlock the caller does not hold: another process's, or one it released as often as it " +
+				"acquired it; for a manager's lock or rlock released when free (threading's RuntimeError, where a " +
+				"multiprocessing lock's is ValueError)"}}},
 	{Name: "get_value", Families: []Feature{Semaphore}, Fields: []Field{on},
 		Value: "int: the initial value, less the acquires that succeeded, plus the releases"},
 	{Name: "set", Families: served(event), Fields: []Field{on}, Value: "null"},
@@ -33,9 +35,9 @@ var synchronizeOps = []Op{
 		Value: "the predicate's last value. The `until` step records nothing itself; its error is the " +
 			"`wait_for`'s error",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
-	{Name: "notify", Families: condition, Fields: []Field{on, opt("n", Count).or(1)}, Value: "null",
+	{Name: "notify", Families: served(condition), Fields: []Field{on, opt("n", Count).or(1)}, Value: "null",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
-	{Name: "notify_all", Families: condition, Fields: []Field{on}, Value: "null",
+	{Name: "notify_all", Families: served(condition), Fields: []Field{on}, Value: "null",
 		Errors: []Error{{ErrNotAllowed, "without the lock held"}}},
 	{Name: "abort", Families: served(barrier), Fields: []Field{on}, Value: "null"},
 	{Name: "reset", Families: served(barrier), Fields: []Field{on}, Value: "null"},

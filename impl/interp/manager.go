@@ -23,7 +23,7 @@ import (
 // proxyTypes lists the resource types of managed objects.
 var proxyTypes = []string{"manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock",
 	"manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore", "manager.bounded_semaphore",
-	"manager.barrier", "manager.array", "manager.custom"}
+	"manager.barrier", "manager.array", "manager.custom", "manager.rlock", "manager.condition"}
 
 // managerOps are the ops of the manager and manager.remote families.
 func managerOps() map[string]Op {
@@ -209,6 +209,7 @@ func managerOps() map[string]Op {
 	}}
 	ops["manager.connect"] = Op{Fields: on(map[string]Field{"authkey": {String, false}, "as": {Name, true}}), Blocks: true,
 		On: []string{"manager"}, Run: connect}
+	ops["manager.restart"] = Op{Fields: on(nil), Blocks: true, On: []string{"manager"}, Run: restart}
 	ops["manager.proxy"] = Op{Fields: on(map[string]Field{"name": {String, true}, "as": {Name, true}}),
 		On: []string{"manager.connection"}, Run: proxyOp}
 
@@ -587,6 +588,27 @@ func connect(c *Call) (any, error) {
 		return nil, err
 	}
 	c.r.resources[c.In["as"].(string)] = &Resource{Name: c.In["as"].(string), Type: "manager.connection", Manager: conn}
+	return nil, nil
+}
+
+// restart is manager.restart: a new manager on the address of the one it
+// shuts down, as _test_multiprocessing.py's _TestManagerRestart.
+func restart(c *Call) (any, error) {
+	m := c.On.Manager
+	network, address := m.Addr()
+	if network == "" {
+		return nil, errorf("Error", "manager %s has no serve: it cannot be restarted on its address", c.On.Name)
+	}
+	key := m.AuthKey()
+	if err := m.Shutdown(); err != nil {
+		return nil, err
+	}
+	opts := append([]mp.ManagerOption{mp.ManagerServe(network, address), mp.ManagerAuthKey(key)}, driver.ManagerOptions...)
+	nm, err := mp.NewManager(opts...)
+	if err != nil {
+		return nil, err
+	}
+	c.On.Manager = nm
 	return nil, nil
 }
 

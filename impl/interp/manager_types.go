@@ -3,6 +3,8 @@ package interp
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -32,13 +34,22 @@ func (c *counter) Get() int64     { return c.n }
 func (c *counter) Secret() string { return "s3cret" }
 func newCounter() *counter        { return &counter{} }
 
+// fooBar is §5's custom type "foobar", registered without exposed: its
+// exported methods f and g are exposed, and "_h", which Go cannot export,
+// is not, as Python exposes a type's methods but those starting with "_".
+type fooBar struct{}
+
+func (fooBar) F() string { return "f()" }
+func (fooBar) G() error  { return fmt.Errorf("%w: g() raised", mp.ErrValue) }
+
 var _ = registerCustomTypes()
 
 // customTypes lists §5's custom types, by typeid.
-var customTypes = map[string]bool{"counter": true}
+var customTypes = map[string]bool{"counter": true, "foobar": true}
 
 func registerCustomTypes() bool {
 	mp.RegisterManaged("counter", newCounter, "increment", "get")
+	mp.RegisterManaged("foobar", func() fooBar { return fooBar{} })
 	return true
 }
 
@@ -84,6 +95,12 @@ func newServedProxy(r *Resource, spec ResourceSpec, made map[string]*Resource) e
 	case "manager.custom":
 		r.MCustom, err = m.Managed(spec.Typeid)
 		p = r.MCustom
+	case "manager.rlock":
+		r.MRLock, err = m.RLock()
+		p = r.MRLock
+	case "manager.condition":
+		r.MCondition, err = m.Condition()
+		p = r.MCondition
 	}
 	if err != nil {
 		return err
@@ -107,6 +124,10 @@ func (r *Resource) servedProxy() mp.Proxy {
 		return r.MArray
 	case r.MCustom != nil:
 		return r.MCustom
+	case r.MRLock != nil:
+		return r.MRLock
+	case r.MCondition != nil:
+		return r.MCondition
 	}
 	return nil
 }
@@ -130,6 +151,10 @@ func setServedProxy(r *Resource, p mp.Proxy, specs []ResourceSpec) {
 		r.MArray = p
 	case *mp.ManagedProxy:
 		r.MCustom = p
+	case *mp.RLockProxy:
+		r.MRLock = p
+	case *mp.ConditionProxy:
+		r.MCondition = p
 	}
 }
 
@@ -144,6 +169,8 @@ func servedRuns() map[string]struct {
 	event := []string{"manager.event"}
 	barrier := []string{"manager.barrier"}
 	sems := []string{"manager.semaphore", "manager.bounded_semaphore"}
+	owned := []string{"manager.rlock", "manager.condition"}
+	cond := []string{"manager.condition"}
 	type entry = struct {
 		types []string
 		run   func(c *Call) (any, error)
@@ -208,9 +235,16 @@ func servedRuns() map[string]struct {
 		"set":    {event, func(c *Call) (any, error) { return nil, c.On.MEvent.Set() }},
 		"clear":  {event, func(c *Call) (any, error) { return nil, c.On.MEvent.Clear() }},
 		"is_set": {event, func(c *Call) (any, error) { return c.On.MEvent.IsSet() }},
-		"wait": {append(event, barrier...), func(c *Call) (any, error) {
+		"wait": {slices.Concat(event, barrier, cond), func(c *Call) (any, error) {
 			ctx, cancel := c.timeoutContext()
 			defer cancel()
+			if c.On.MCondition != nil {
+				err := c.On.MCondition.Wait(ctx)
+				if errors.Is(err, context.DeadlineExceeded) {
+					return false, nil
+				}
+				return err == nil, err
+			}
 			if c.On.MEvent != nil {
 				err := c.On.MEvent.Wait(ctx)
 				if errors.Is(err, context.DeadlineExceeded) {
@@ -228,8 +262,16 @@ func servedRuns() map[string]struct {
 		"parties":   {barrier, func(c *Call) (any, error) { return int64Result(c.On.MBarrier.Parties()) }},
 		"n_waiting": {barrier, func(c *Call) (any, error) { return int64Result(c.On.MBarrier.NWaiting()) }},
 		"broken":    {barrier, func(c *Call) (any, error) { return c.On.MBarrier.Broken() }},
-		"acquire":   {sems, nil},
-		"release":   {sems, nil},
+		"acquire":   {slices.Concat(sems, owned), nil},
+		"release":   {slices.Concat(sems, owned), nil},
+		"notify": {cond, func(c *Call) (any, error) {
+			n, ok := c.int("n")
+			if !ok {
+				n = 1
+			}
+			return nil, c.On.MCondition.Notify(int(min(max(n, 0), math.MaxInt32)))
+		}},
+		"notify_all": {cond, func(c *Call) (any, error) { return nil, c.On.MCondition.NotifyAll() }},
 	}
 }
 
@@ -270,4 +312,16 @@ func managerTypesOps() map[string]Op {
 				return c.fromMP(c.On.MCustom.Call(context.Background(), c.In["method"].(string), list...))
 			}},
 	}
+}
+
+// RefType is the type of the resource that v, a recorded {"ref"} value,
+// names in the calling process ("" for any other value), as the mutants
+// need to tell a nested proxy by the type it refers to.
+func (c *Call) RefType(v any) string {
+	if name, ok := v.(ref); ok {
+		if r := c.r.resources[string(name)]; r != nil {
+			return r.Type
+		}
+	}
+	return ""
 }

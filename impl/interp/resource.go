@@ -102,6 +102,8 @@ type Resource struct {
 	MBarrier   *mp.BarrierProxy   `json:"mbarrier,omitempty"`
 	MArray     *mp.ArrayProxy     `json:"marray,omitempty"`
 	MCustom    *mp.ManagedProxy   `json:"mcustom,omitempty"`
+	MRLock     *mp.RLockProxy     `json:"mrlock,omitempty"`
+	MCondition *mp.ConditionProxy `json:"mcondition,omitempty"`
 	// Listener is a listener resource's (listener.go).
 	Listener *listenerRes `json:"listener,omitempty"`
 }
@@ -170,7 +172,8 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 	case "value", "array", "raw_value", "raw_array":
 		err = newSharedResource(r, spec, made)
 	case "manager.queue", "manager.joinable_queue", "manager.event", "manager.semaphore",
-		"manager.bounded_semaphore", "manager.barrier", "manager.array", "manager.custom":
+		"manager.bounded_semaphore", "manager.barrier", "manager.array", "manager.custom",
+		"manager.rlock", "manager.condition":
 		err = newServedProxy(r, spec, made)
 	default:
 		err = fmt.Errorf("resource type %q is not supported", spec.Type)
@@ -225,6 +228,10 @@ func (r *Resource) locker() locker {
 		return r.Shared.locker()
 	case r.MSemaphore != nil:
 		return r.MSemaphore
+	case r.MRLock != nil:
+		return r.MRLock
+	case r.MCondition != nil:
+		return r.MCondition
 	}
 	return nil
 }
@@ -267,6 +274,8 @@ var resourceFields = map[string]map[string]Kind{
 	"manager.barrier":           {"manager": ResourceName, "parties": Int, "timeout": Number},
 	"manager.array":             {"manager": ResourceName, "typecode": String, "init": Value},
 	"manager.custom":            {"manager": ResourceName, "typeid": String},
+	"manager.rlock":             {"manager": ResourceName},
+	"manager.condition":         {"manager": ResourceName},
 }
 
 // names returns the names of the resources that a declared resource

@@ -46,7 +46,7 @@ func (s *server) create(c *managerConn, a *wireReader) ([]byte, bool, bool) {
 		if !a.end() {
 			return nil, false, false
 		}
-	case kindQueue, kindEvent, kindSemaphore, kindBarrier, kindArray, kindRegistered:
+	case kindQueue, kindEvent, kindSemaphore, kindBarrier, kindArray, kindRegistered, kindRLock, kindCondition:
 		var err error
 		if o.served, err = s.newServed(o.kind, a); err == nil && !a.end() {
 			return nil, false, false

@@ -398,7 +398,8 @@ func (l *LockProxy) TryAcquire() bool {
 	return ok
 }
 
-// Release releases the lock: ErrValue if it is not locked.
+// Release releases the lock, whoever acquired it: ErrNotAllowed if it is not
+// locked, as threading.Lock's RuntimeError.
 func (l *LockProxy) Release() error { return l.exec(opRelease) }
 
 func intResult(v any, err error) (int, error) {

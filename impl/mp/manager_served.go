@@ -347,6 +347,8 @@ func (s *server) newServed(kind byte, a *wireReader) (servedObject, error) {
 		return &servedArray{typecode: typecode, items: splitList(init)}, nil
 	case kindRegistered:
 		return newRegistered(a.str())
+	case kindRLock, kindCondition:
+		return &servedCondition{cond: kind == kindCondition, done: s.ctx.Done()}, nil
 	}
 	return nil, errMalformed
 }

@@ -60,6 +60,8 @@ const (
 	kindBarrier    = 'b' // parties varint, timeout in ns varint (< 0 none)
 	kindArray      = 'a' // typecode string, init list
 	kindRegistered = 'R' // typeid string
+	kindRLock      = 'r'
+	kindCondition  = 'c' // over an RLock of its own
 )
 
 // Error kinds of a reply.
@@ -293,7 +295,10 @@ func (s *server) handle(c *managerConn, req []byte) (out []byte, ok, shutdown bo
 		case <-o.lock:
 			return nilReply(c), true, false
 		default:
-			return errReply(c, errKindValue, "release unlocked lock"), true, false
+			// A SyncManager serves a threading.Lock, whose release of an
+			// unlocked lock raises RuntimeError: not the ValueError of a
+			// multiprocessing.Lock.
+			return errReply(c, errKindNotAllow, "release unlocked lock"), true, false
 		}
 	case opCall:
 		out, ok = s.callReply(c, o, a)

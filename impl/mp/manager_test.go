@@ -300,8 +300,8 @@ func TestManagerLockMakesIncrementsExact(t *testing.T) {
 		}
 		t.Logf("locked=%v: n = %d of 1200", locked, n)
 	}
-	if err := lock.Release(); !errors.Is(err, mp.ErrValue) {
-		t.Errorf("releasing an unlocked lock: %v, want ErrValue", err)
+	if err := lock.Release(); !errors.Is(err, mp.ErrNotAllowed) {
+		t.Errorf("releasing an unlocked lock: %v, want ErrNotAllowed", err)
 	}
 	if !lock.TryAcquire() || lock.TryAcquire() {
 		t.Error("TryAcquire: want true then false")

@@ -73,7 +73,7 @@ func (p *proxy) invoke(ctx context.Context, method string, args ...any) (any, er
 		if method == "acquire" {
 			go func() {
 				if r := <-done; r.v == true {
-					p.callMethod("release", -1, nil)
+					p.callMethod("release", -1, args) // an owned lock's: the caller's id
 				}
 			}()
 		}
@@ -372,6 +372,10 @@ func servedProxy(p proxy) any {
 		return &ArrayProxy{p}
 	case kindRegistered:
 		return &ManagedProxy{p}
+	case kindRLock:
+		return &RLockProxy{p}
+	case kindCondition:
+		return &ConditionProxy{p}
 	}
 	return nil
 }

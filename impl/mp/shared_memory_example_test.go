@@ -1,7 +1,9 @@
 package mp_test
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 
 	"github.com/mpconform/mpconform/impl/mp"
@@ -51,4 +53,48 @@ func ExampleSharedMemoryManager() {
 	_, err = mp.AttachSharedMemory(m.Name())
 	fmt.Println(err != nil)
 	// Output: true
+}
+
+// A SharedMemory is a named segment: every process that attaches by its
+// name (or gets the handle as an argument) maps the same bytes. Close ends
+// one handle's mapping; Unlink, once, removes the name, and later attaches
+// fail with fs.ErrNotExist (CPython's FileNotFoundError).
+func ExampleSharedMemory() {
+	m, err := mp.CreateSharedMemory("", 8)
+	if err != nil {
+		log.Fatal(err)
+	}
+	other, _ := mp.AttachSharedMemory(m.Name())
+	m.WriteAt([]byte("abc"), 2)
+	b := make([]byte, 3)
+	other.ReadAt(b, 2)
+	other.Close()
+	_, err = other.ReadAt(b, 0)
+	closed := errors.Is(err, mp.ErrClosed)
+	m.Close()
+	m.Unlink()
+	_, err = mp.AttachSharedMemory(m.Name())
+	fmt.Println(string(b), closed, errors.Is(err, fs.ErrNotExist))
+	// Output: abc true true
+}
+
+// A ShareableList is a fixed-length list of ints, floats, bools, strings,
+// bytes and nils in a segment; another process attaches by its name. A
+// string or bytes item keeps the room it was made with.
+func ExampleShareableList() {
+	l, err := mp.NewShareableList("", []any{"howdy", int64(100), nil, true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Unlink()
+	defer l.Close()
+	other, _ := mp.AttachShareableList(l.SharedMemory().Name())
+	defer other.Close()
+	other.Set(2, 2.5)
+	i, _ := l.Index(int64(100))
+	_, err = l.Index("missing")
+	n, _ := l.Count(true)
+	v, _ := l.Get(2)
+	fmt.Println(l.Len(), i, errors.Is(err, mp.ErrValue), n, v)
+	// Output: 4 1 true 1 2.5
 }

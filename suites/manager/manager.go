@@ -26,6 +26,8 @@ var (
 		Rule: "ten processes writing one managed dict and list leave d = {0..9: '1', '2': 2, 0.25: None} " +
 			"and l = [0..4] followed by a permutation of 0..9",
 		Source: "tutorial, program 7 (Manager); CPython docs: 'Sharing state between processes', Server process",
+
+		CPythonTests: []string{"_TestContainers.test_dict", "TestSyncManagerTypes.test_dict", "TestSyncManagerTypes.test_list"},
 	})
 	typedKeys = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.typed-keys", Profile: catalogue.Core, Features: []string{"control", "process", "manager"},
@@ -41,16 +43,22 @@ var (
 		ID: "manager.nested", Profile: catalogue.Extended, Features: []string{"process", "manager"},
 		Rule:   "a list proxy stored in a managed dict is the shared list itself, not a copy: it reads back as that list, and appends through the list show in it",
 		Source: "CPython docs: 'Changed in version 3.6: Shared objects are capable of being nested'",
+
+		CPythonTests: []string{"_TestContainers.test_list", "_TestContainers.test_list_proxy_in_list"},
 	})
 	namespace = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.namespace", Profile: catalogue.Extended, Features: []string{"process", "manager"},
 		Rule:   "a Namespace attribute set in one process is read in another; a missing attribute is a KeyError",
 		Source: "CPython docs: Manager.Namespace",
+
+		CPythonTests: []string{"_TestContainers.test_namespace", "TestSyncManagerTypes.test_namespace"},
 	})
 	value = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.value", Profile: catalogue.Extended, Features: []string{"process", "manager"},
 		Rule:   "a managed Value of typecode 'i' or 'd' set in one process is read in another, its type kept",
 		Source: "CPython docs: Manager.Value",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_value"},
 	})
 	lockedIncrement = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.locked-increment", Profile: catalogue.Extended, Features: []string{"control", "process", "manager"},
@@ -67,6 +75,8 @@ var (
 		ID: "manager.remote", Profile: catalogue.Extended, Features: []string{"process", "manager", "manager.remote"},
 		Rule:   "a manager served on a unix or TCP address with an authkey: a process that connects with the key gets a proxy to the same dict",
 		Source: "CPython docs: 'Using a remote manager'; BaseManager(address, authkey), connect",
+
+		CPythonTests: []string{"_TestRemoteManager.test_remote"},
 	})
 	stress = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.stress", Profile: catalogue.Robust, Features: []string{"control", "process", "manager", "bulk"},
@@ -279,7 +289,9 @@ var _ = Describe("manager", func() {
 		locked, _ := trace.Int(got[1])
 		suite.Figures("%d of 400 increments kept without a lock", free)
 		Expect(free).To(BeNumerically("<=", 400), "more increments than were made")
-		Expect(free).To(BeNumerically(">=", 100), "fewer than one process's increments")
+		// Not 100: a stale write of another process can undo a process's own
+		// increments too, and under load it does. The last write keeps one.
+		Expect(free).To(BeNumerically(">=", 1), "no increment kept")
 		Expect(locked).To(Equal(int64(400)), "with the lock held around each read and write")
 	})
 

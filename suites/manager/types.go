@@ -21,6 +21,8 @@ var (
 			"get_nowait on it empty is Empty",
 		Source: "CPython docs: SyncManager.Queue ('Create a shared queue.Queue object and return a proxy for it'); " +
 			"CPython test: _test_multiprocessing.py _TestQueue (run with the manager type)",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_queue"},
 	})
 	proxyJoinable = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.joinable-queue-proxy", Profile: catalogue.Extended,
@@ -29,6 +31,8 @@ var (
 			"one task_done too many is a ValueError",
 		Source: "CPython docs: SyncManager.JoinableQueue, queue.Queue.task_done; " +
 			"CPython test: _test_multiprocessing.py _TestQueue.test_task_done",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_joinable_queue"},
 	})
 	proxyEvent = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.event-proxy", Profile: catalogue.Extended,
@@ -36,6 +40,8 @@ var (
 		Rule: "a manager Event set by main wakes a child waiting on it, not before the set; " +
 			"a timed wait on it clear returns False",
 		Source: "CPython docs: SyncManager.Event; CPython test: _test_multiprocessing.py _TestEvent.test_event",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_event"},
 	})
 	proxySemaphore = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.semaphore-proxy", Profile: catalogue.Extended,
@@ -44,6 +50,8 @@ var (
 			"a release above its value is a ValueError",
 		Source: "CPython docs: SyncManager.BoundedSemaphore, SyncManager.Semaphore; " +
 			"CPython test: _test_multiprocessing.py _TestSemaphore",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_semaphore", "TestSyncManagerTypes.test_bounded_semaphore"},
 	})
 	proxyBarrier = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.barrier-proxy", Profile: catalogue.Extended,
@@ -51,6 +59,8 @@ var (
 		Rule: "a manager Barrier(3) releases three processes together: no wait returns before the last began, " +
 			"and they get the indices 0, 1 and 2",
 		Source: "CPython docs: SyncManager.Barrier; CPython test: _test_multiprocessing.py _TestBarrier.test_barrier",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_barrier"},
 	})
 	proxyArray = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.array-proxy", Profile: catalogue.Extended,
@@ -58,6 +68,8 @@ var (
 		Rule: "items of a manager Array set by two children are read by main, its length fixed; " +
 			"an index past its end is an IndexError",
 		Source: "CPython docs: SyncManager.Array; CPython test: _test_multiprocessing.py _TestContainers",
+
+		CPythonTests: []string{"TestSyncManagerTypes.test_array"},
 	})
 	registered = catalogue.Add(catalogue.Behaviour{
 		ID: "manager.register", Profile: catalogue.Extended,

@@ -25,37 +25,51 @@ var (
 		Features: []string{"process", "shared_memory"},
 		Rule:     "a child that attaches to a segment by its name (or gets it as an argument) reads its parent's bytes, and the parent reads the child's",
 		Source:   "CPython docs: multiprocessing.shared_memory.SharedMemory (attach by name); CPython test: _test_multiprocessing.py _TestSharedMemory.test_shared_memory_across_processes",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_across_processes", "_TestSharedMemory.test_shared_memory_pickle_unpickle"},
 	})
 	nameSize = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.name-size", Profile: catalogue.Extended, Features: []string{"shared_memory"},
 		Rule:   "a segment has the name it was created with, or a fresh one of its own; its size is at least the size asked for",
 		Source: "CPython docs: SharedMemory.name, SharedMemory.size ('may be larger or equal to the size requested')",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_basics"},
 	})
 	errorsB = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.errors", Profile: catalogue.Extended, Features: []string{"shared_memory"},
 		Rule:   "attaching to a missing name is NotFound, creating a taken name is Exists, creating with size 0 or less is a ValueError",
 		Source: "CPython docs: SharedMemory (FileNotFoundError, FileExistsError, size); CPython test: _TestSharedMemory.test_shared_memory_basics",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_basics", "_TestSharedMemory.test_invalid_shared_memory_cration"},
 	})
 	closeUnlink = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.close-unlink", Profile: catalogue.Extended, Features: []string{"shared_memory"},
 		Rule:   "after close a handle's reads and writes fail with Closed while other handles still work; after unlink the name cannot be attached, and a second unlink is NotFound",
 		Source: "CPython docs: SharedMemory.close, SharedMemory.unlink",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_basics", "_TestSharedMemory.test_shared_memory_pickle_unpickle_dead_object"},
 	})
 	listShared = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.list-shared", Profile: catalogue.Extended,
 		Features: []string{"process", "shared_memory"},
 		Rule:     "a ShareableList attached by name in a child holds its parent's items, and the parent sees the child's sets; len, count and index are a list's, get past the end is an IndexError",
 		Source:   "CPython docs: multiprocessing.shared_memory.ShareableList; CPython test: _TestSharedMemory.test_shared_memory_ShareableList_basics",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_ShareableList_basics", "_TestSharedMemory.test_shared_memory_ShareableList_pickling"},
 	})
 	listSlot = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.list-slot-size", Profile: catalogue.Extended, Features: []string{"shared_memory"},
 		Rule:   "a str or bytes item longer than its slot is a ValueError that changes nothing; a shorter one fits; format changes with an item's type",
 		Source: "CPython docs: ShareableList ('cannot be lengthened ... str and bytes ... limited by their initial size'), ShareableList.format",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_ShareableList_basics"},
 	})
 	managerUnlinks = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.manager-unlinks", Profile: catalogue.Extended, Features: []string{"shared_memory"},
 		Rule:   "a SharedMemoryManager's segments and lists can be attached by name until its shutdown, which unlinks every one",
 		Source: "CPython docs: multiprocessing.managers.SharedMemoryManager (shutdown 'will unlink all SharedMemory blocks')",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_SharedMemoryManager_basics", "_TestSharedMemory.test_shared_memory_ShareableList_pickling_dead_object"},
 	})
 	nothingLeft = catalogue.Add(catalogue.Behaviour{
 		ID: "shared_memory.nothing-left", Profile: catalogue.Robust,
@@ -65,6 +79,8 @@ var (
 		Guarantee: "A segment is registered with the program's shared-memory tracker before its file exists and unregistered " +
 			"after unlink; the tracker, a process started by the first creator with no parent-death signal, outlives a " +
 			"SIGKILL of any process and unlinks what is still registered when its starter has ended.",
+
+		CPythonTests: []string{"_TestSharedMemory.test_shared_memory_cleaned_after_process_termination", "TestResourceTracker.test_resource_tracker"},
 	})
 )
 

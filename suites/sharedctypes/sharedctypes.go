@@ -24,6 +24,8 @@ var (
 		ID: "sharedctypes.value-shared", Profile: catalogue.Extended, Features: children,
 		Rule:   "a Value or RawValue passed to a child is the parent's: the child reads the parent's write, the parent the child's",
 		Source: "CPython docs: multiprocessing 'Sharing state between processes' (Value); CPython test: _test_multiprocessing.py _TestValue.test_value",
+
+		CPythonTests: []string{"_TestValue.test_value", "_TestValue.test_rawvalue", "_TestSharedCTypes.test_sharedctypes", "_TestSharedCTypes.test_synchronize"},
 	})
 	lockedIncrements = catalogue.Add(catalogue.Behaviour{
 		ID: "sharedctypes.locked-increments", Profile: catalogue.Extended, Features: []string{"control", "process", "sharedctypes"},
@@ -34,6 +36,8 @@ var (
 		ID: "sharedctypes.array-shared", Profile: catalogue.Extended, Features: children,
 		Rule:   "an Array or RawArray passed to a child is the parent's: items and slices one writes the other reads",
 		Source: "CPython docs: multiprocessing 'Sharing state between processes' (Array); CPython test: _test_multiprocessing.py _TestArray.test_array",
+
+		CPythonTests: []string{"_TestArray.test_array", "_TestArray.test_rawarray"},
 	})
 	arrayIndex = catalogue.Add(catalogue.Behaviour{
 		ID: "sharedctypes.array-index", Profile: catalogue.Extended, Features: plain,
@@ -46,12 +50,16 @@ var (
 			"of another length fails with ValueError and changes nothing",
 		Source: "CPython test: _test_multiprocessing.py _TestArray.test_array (arr[2:5], arr[:] = ...); " +
 			"Lib/multiprocessing/sharedctypes.py (SynchronizedArray.__setitem__)",
+
+		CPythonTests: []string{"_TestArray.test_array"},
 	})
 	charArray = catalogue.Add(catalogue.Behaviour{
 		ID: "sharedctypes.char-array", Profile: catalogue.Extended, Features: plain,
 		Rule: "a 'c' Array's items and slices are bytes, .raw is all of it, .value its bytes up to the first NUL; " +
 			"setting .value to shorter bytes writes them and a NUL",
 		Source: "CPython docs: multiprocessing.Array ('c' arrays have value and raw); ctypes docs: create_string_buffer",
+
+		CPythonTests: []string{"_TestSharedCTypes.test_sharedctypes"},
 	})
 	typecodes = catalogue.Add(catalogue.Behaviour{
 		ID: "sharedctypes.typecodes", Profile: catalogue.Extended, Features: plain,
@@ -72,6 +80,8 @@ var (
 			"acquired); a RawValue, or one made with lock=False, has no get_lock, acquire or release (Error)",
 		Source: "CPython docs: multiprocessing.Value (lock argument), RawValue; CPython test: _test_multiprocessing.py " +
 			"_TestValue.test_getobj_getlock",
+
+		CPythonTests: []string{"_TestValue.test_getobj_getlock"},
 	})
 )
 
