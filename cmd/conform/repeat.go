@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,9 +27,15 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	exp, err := report.LoadExpectations(expectationsPath(m))
+	file, err := report.LoadExpectations(expectationsPath(m))
 	if err != nil {
 		return err
+	}
+	// An absent implementation would make each run write no results: say so once.
+	if im, err := runner.Open(context.Background(), implDir); errors.Is(err, runner.ErrAbsent) {
+		return reportAbsent(stdout, err)
+	} else if err == nil {
+		im.Close()
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -61,7 +69,7 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 		}
 		runs = append(runs, res)
 	}
-	merged := report.Merge(runs, exp)
+	merged := report.Merge(runs, file.For(runs[0].Impl.Facts()))
 	if err := merged.Write(dir); err != nil {
 		return err
 	}
