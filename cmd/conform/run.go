@@ -345,7 +345,7 @@ func reportImpl(im *runner.Impl) report.Impl {
 // reportAbsent says, in one line, that an implementation is not on this
 // machine (runner.ErrAbsent): no failure, so conform exits 0.
 func reportAbsent(stdout io.Writer, err error) error {
-	fmt.Fprintf(stdout, "%v (not on this machine: nothing run)\n", err)
+	fmt.Fprintf(stdout, "%v (nothing run)\n", err)
 	return nil
 }
 
