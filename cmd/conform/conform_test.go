@@ -256,3 +256,19 @@ func TestLeftoversAreWarnings(t *testing.T) {
 		t.Errorf("/dev/shm keeps %v", after)
 	}
 }
+
+// TestAbsent: an implementation that is not on this machine is one line and
+// exit 0, with --repeat too, and no reports.
+func TestAbsent(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--repeat", "2"}} {
+		out := t.TempDir()
+		args := append([]string{"run", "--impl", "./harness/runner/testdata/absent-program", "--out", out}, extra...)
+		code, stdout, stderr := run(t, args...)
+		if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, "absent-program: absent: ") {
+			t.Errorf("conform %v: exit %d\n%s\n%s", extra, code, stdout, stderr)
+		}
+		if _, err := os.Stat(filepath.Join(out, "absent-program", "results.json")); err == nil {
+			t.Errorf("conform %v wrote results for an absent implementation", extra)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/mpconform/mpconform/harness/report"
 	"github.com/mpconform/mpconform/harness/runner"
@@ -25,10 +27,11 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 	if err != nil {
 		return err
 	}
-	exp, err := report.LoadExpectations(expectationsPath(m))
+	file, err := report.LoadExpectations(expectationsPath(m))
 	if err != nil {
 		return err
 	}
+
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -42,12 +45,17 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 		fmt.Fprintf(stderr, "conform: run %d of %d\n", k, n)
 		runOut := filepath.Join(dir, "runs", strconv.Itoa(k))
 		cmd := exec.Command(self, append([]string{"run", "--out", runOut}, args...)...)
-		cmd.Stdout, cmd.Stderr = io.Discard, stderr
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, stderr
 		err := cmd.Run()
 		if _, failed := err.(*exec.ExitError); err != nil && !failed {
 			return err
 		}
 		res, err := loadResults(filepath.Join(runOut, safeName(m.Name)))
+		if line, ok := absentLine(out.String()); ok && err != nil && cmd.ProcessState.ExitCode() == 0 {
+			fmt.Fprint(stdout, line) // absent (reportAbsent): no run will write results
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("run %d of %d wrote no results (%v): see its output above", k, n, err)
 		}
@@ -61,7 +69,7 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 		}
 		runs = append(runs, res)
 	}
-	merged := report.Merge(runs, exp)
+	merged := report.Merge(runs, file.For(runs[0].Impl.Facts()))
 	if err := merged.Write(dir); err != nil {
 		return err
 	}
@@ -71,6 +79,16 @@ func repeatRun(n int, implDir, out string, args []string, stdout, stderr io.Writ
 		return exitError(1)
 	}
 	return nil
+}
+
+// absentLine is the line of reportAbsent in a run's output, if it is there.
+func absentLine(out string) (string, bool) {
+	for _, line := range strings.SplitAfter(out, "\n") {
+		if strings.Contains(line, ": "+runner.ErrAbsent.Error()+": ") {
+			return line, true
+		}
+	}
+	return "", false
 }
 
 func loadResults(dir string) (*report.Results, error) {

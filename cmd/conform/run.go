@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -171,15 +172,23 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	tty := isTerminal(stderr)
 	fmt.Fprintf(stderr, "conform: building and starting %s\n", *implDir)
 	im, err := runner.Open(context.Background(), *implDir)
+	if errors.Is(err, runner.ErrAbsent) {
+		return reportAbsent(stdout, err)
+	}
 	if err != nil {
 		return err
 	}
 	defer im.Close()
-	exp, err := report.LoadExpectations(expectationsPath(im.Manifest))
+	implInfo := reportImpl(im)
+	file, err := report.LoadExpectations(expectationsPath(im.Manifest))
 	if err != nil {
 		return err
 	}
+	exp := file.For(implInfo.Facts())
 	fmt.Fprintf(stderr, "conform: %s %s (%s), features %s\n", im.Hello.Name, im.Hello.Version, im.Hello.Language, strings.Join(im.Hello.Features, ", "))
+	if rt := implInfo.Runtime(); rt != "" {
+		fmt.Fprintf(stderr, "conform: on %s\n", rt)
+	}
 
 	suite.Configure(suite.Config{Impl: im, TimeScale: *scale})
 	progress.out, progress.tty, progress.traces, progress.visuals = stderr, tty, map[string]string{}, map[string]string{}
@@ -191,8 +200,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 
 	res := &report.Results{
-		Impl: report.Impl{Name: im.Name, Dir: im.Dir, Version: im.Hello.Version,
-			Language: im.Hello.Language, Features: im.Hello.Features},
+		Impl:    implInfo,
 		Profile: *profile, Filter: *filter, TimeScale: *scale, Started: started,
 		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported),
 	}
@@ -209,7 +217,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if *update {
-		if err := updateExpectations(im, exp, res); err != nil {
+		if err := updateExpectations(im, file, res); err != nil {
 			return err
 		}
 	}
@@ -325,14 +333,27 @@ func writeRuns(dir string, b *report.Behaviour) error {
 	return nil
 }
 
+// reportImpl is the implementation as reports name it: its manifest's name and
+// what its hello says.
+func reportImpl(im *runner.Impl) report.Impl {
+	h := im.Hello
+	return report.Impl{Name: im.Name, Dir: im.Dir, Version: h.Version, Language: h.Language,
+		Features: h.Features, StartMethod: h.StartMethod, Interpreter: h.Interpreter,
+		InterpreterVersion: h.InterpreterVersion, Module: h.Module, ModuleVersion: h.ModuleVersion}
+}
+
+// reportAbsent says, in one line, that an implementation is not on this
+// machine (runner.ErrAbsent): no failure, so conform exits 0.
+func reportAbsent(stdout io.Writer, err error) error {
+	fmt.Fprintf(stdout, "%v (nothing run)\n", err)
+	return nil
+}
+
+// updateExpectations rewrites the expectations file from res: with conditions
+// when hello says what runs the implementation (report.Expectations.Update).
 func updateExpectations(im *runner.Impl, exp *report.Expectations, res *report.Results) error {
-	for _, b := range res.Behaviours {
-		switch {
-		case b.Unexpected:
-			delete(exp.XFail, b.ID)
-		case b.Status == report.Fail:
-			exp.XFail[b.ID] = report.Expectation{Reason: "recorded by conform --update-expectations: " + firstLine(b.Message) + " (explain why, or fix it)"}
-		}
+	for _, note := range exp.Update(res, res.Impl.Facts()) {
+		fmt.Fprintf(os.Stderr, "conform: %s\n", note)
 	}
 	p := expectationsPath(im.Manifest)
 	fmt.Fprintf(os.Stderr, "conform: rewrote %s\n", p)

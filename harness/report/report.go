@@ -32,10 +32,14 @@ const (
 var Statuses = []string{Pass, Fail, XFail, Unsupported, Flaky}
 
 // Expectations is an implementation's expectations.json: behaviours known to fail
-// (xfail) or to fail sometimes (flaky), each with its reason and a link.
+// (xfail) or to fail sometimes (flaky), each with its reason and a link. An
+// entry of XFail or Flaky applies to every implementation that uses the file;
+// one of Conditional only to those its conditions match (conditions.go), and
+// For gives the expectations of one implementation.
 type Expectations struct {
-	XFail map[string]Expectation `json:"xfail"`
-	Flaky map[string]Expectation `json:"flaky"`
+	XFail       map[string]Expectation `json:"xfail"`
+	Flaky       map[string]Expectation `json:"flaky"`
+	Conditional []Conditional          `json:"conditional,omitempty"`
 }
 
 // Expectation explains one known divergence.
@@ -64,6 +68,9 @@ func LoadExpectations(path string) (*Expectations, error) {
 	}
 	if e.Flaky == nil {
 		e.Flaky = map[string]Expectation{}
+	}
+	if err := e.checkConditional(); err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return e, nil
 }
@@ -130,13 +137,33 @@ type Results struct {
 	Runs       int            `json:"runs,omitempty"` // how many runs were merged (conform run --repeat)
 }
 
-// Impl identifies the implementation in a report.
+// Impl identifies the implementation in a report. The fields after Features
+// are those of hello that say what runs it, when it says (docs/protocol.md §2).
 type Impl struct {
-	Name     string   `json:"name"`
-	Dir      string   `json:"dir"`
-	Version  string   `json:"version"`
-	Language string   `json:"language"`
-	Features []string `json:"features"`
+	Name               string   `json:"name"`
+	Dir                string   `json:"dir"`
+	Version            string   `json:"version"`
+	Language           string   `json:"language"`
+	Features           []string `json:"features"`
+	StartMethod        string   `json:"start_method,omitempty"`
+	Interpreter        string   `json:"interpreter,omitempty"`
+	InterpreterVersion string   `json:"interpreter_version,omitempty"`
+	Module             string   `json:"module,omitempty"`
+	ModuleVersion      string   `json:"module_version,omitempty"`
+}
+
+// Runtime says what runs the implementation, as hello told: "interpreter
+// pypy 3.9.16, module multiprocessing 3.9.16, start method spawn"; "" when
+// hello told none of it.
+func (im Impl) Runtime() string {
+	var parts []string
+	for _, p := range [][3]string{{"interpreter", im.Interpreter, im.InterpreterVersion},
+		{"module", im.Module, im.ModuleVersion}, {"start method", im.StartMethod, ""}} {
+		if p[1] != "" {
+			parts = append(parts, strings.TrimSpace(p[0]+" "+p[1]+" "+p[2]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Judge groups spec outcomes by behaviour and applies the expectations.
@@ -275,6 +302,9 @@ func (r *Results) Markdown(w io.Writer) {
 	r.Count()
 	fmt.Fprintf(w, "# conform: %s\n\n", r.Impl.Name)
 	fmt.Fprintf(w, "%s %s (%s), profile `%s`, time scale %g, %s.\n\n", r.Impl.Name, r.Impl.Version, r.Impl.Language, r.Profile, r.TimeScale, r.Started.UTC().Format(time.RFC3339))
+	if rt := r.Impl.Runtime(); rt != "" {
+		fmt.Fprintf(w, "Runs on %s.\n\n", rt)
+	}
 	fmt.Fprintf(w, "| status | count |\n|---|---|\n")
 	for _, s := range Statuses {
 		fmt.Fprintf(w, "| %s | %d |\n", s, r.Totals[s])

@@ -73,6 +73,12 @@ type Hello struct {
 	// driver follows where they differ between versions (docs/protocol.md
 	// §2); "" when the driver does not say.
 	Semantics string `json:"semantics,omitempty"`
+	// What runs the implementation, for a driver of a library that several
+	// interpreters or versions run (§2): "cpython", "3.11.7", "billiard", "4.1.0".
+	Interpreter        string `json:"interpreter,omitempty"`
+	InterpreterVersion string `json:"interpreter_version,omitempty"`
+	Module             string `json:"module,omitempty"`
+	ModuleVersion      string `json:"module_version,omitempty"`
 }
 
 // Supports reports whether the driver implements every feature.
@@ -153,6 +159,16 @@ func (im *Impl) command(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// ErrAbsent says that an implementation cannot run on this machine: its
+// driver's program is not installed, or its hello exited with AbsentExit.
+// conform reports it as absent, which is no failure.
+var ErrAbsent = errors.New("absent")
+
+// AbsentExit is the exit status of a hello that says its implementation is not
+// on this machine (an interpreter without the library): a shell's "command not
+// found", which is also what a missing program gives through env or a pyenv shim.
+const AbsentExit = 127
+
 func (im *Impl) hello(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
@@ -160,7 +176,15 @@ func (im *Impl) hello(ctx context.Context) error {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
-	if err != nil {
+	var exit *exec.ExitError
+	switch {
+	case errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%s: %w: %v", im.Name, ErrAbsent, err)
+	case errors.As(err, &exit) && exit.ExitCode() == AbsentExit:
+		// the first line: a pyenv shim explains itself on the ones after
+		first, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+		return fmt.Errorf("%s: %w: %s", im.Name, ErrAbsent, first)
+	case err != nil:
 		return fmt.Errorf("%s: hello failed: %v: %s", im.Name, err, lastLine(stderr.Bytes()))
 	}
 	d := json.NewDecoder(bytes.NewReader(out))

@@ -129,3 +129,19 @@ func TestEscapeeIsFound(t *testing.T) {
 		t.Errorf("escaped pid %d still alive", res.Leaks[0].Pid)
 	}
 }
+
+func TestAbsent(t *testing.T) {
+	for _, dir := range []string{"testdata/absent-program", "testdata/absent-module"} {
+		_, err := runner.Open(context.Background(), dir)
+		if !errors.Is(err, runner.ErrAbsent) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s: err = %v, want one line wrapping ErrAbsent", dir, err)
+		}
+	}
+	if _, err := runner.Open(context.Background(), "testdata/refuses"); errors.Is(err, runner.ErrAbsent) {
+		t.Errorf("a driver that is there: err = %v", err)
+	}
+	t.Setenv("GARBAGE_HELLO", "1")
+	if _, err := runner.Open(context.Background(), "testdata/garbage"); errors.Is(err, runner.ErrAbsent) {
+		t.Errorf("a hello that fails is a failure, not absent: err = %v", err)
+	}
+}
