@@ -22,10 +22,12 @@ type listenerRes struct {
 
 // newListener makes a listener resource. "unix" is an abstract name here,
 // as "abstract": a socket path would be left behind by a process killed.
+// "pipe", a Windows named pipe, is mp's network "pipe", which it refuses
+// (ErrValue): the resource is refused (§5).
 func newListener(spec ResourceSpec) (*listenerRes, error) {
 	network := "unix"
-	if spec.Family == "tcp" {
-		network = "tcp"
+	if spec.Family == "tcp" || spec.Family == "pipe" {
+		network = spec.Family
 	}
 	var opts []mp.ConnOption
 	if spec.AuthKey != nil {
@@ -42,12 +44,12 @@ func newListener(spec ResourceSpec) (*listenerRes, error) {
 func (spec *ResourceSpec) setListener(where, k string, raw any) error {
 	s, ok := raw.(string)
 	switch {
-	case k == "family" && ok && slices.Contains([]string{"unix", "abstract", "tcp"}, s):
+	case k == "family" && ok && slices.Contains([]string{"unix", "abstract", "tcp", "pipe"}, s):
 		spec.Family = s
 	case k == "authkey" && ok:
 		spec.AuthKey = &s
 	case k == "family":
-		return errorAt(where, `listener.family: want "unix", "abstract" or "tcp", got %s`, describe(raw))
+		return errorAt(where, `listener.family: want "unix", "abstract", "tcp" or "pipe", got %s`, describe(raw))
 	default:
 		return errorAt(where, "listener.%s: want a string, got %s", k, describe(raw))
 	}

@@ -40,7 +40,7 @@ type ResourceSpec struct {
 	Size    *int64 // shared_memory: the size asked for; array, raw_array: its length when it has no init
 	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
 	NoLock  bool   // value, array: lock: false
-	Family  string // listener: "unix", "abstract" or "tcp"; "" for unix
+	Family  string // listener: "unix", "abstract", "tcp" or "pipe"; "" for unix
 }
 
 // A Resource is a resource of the scenario as one process holds it: main

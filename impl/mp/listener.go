@@ -58,7 +58,8 @@ var ErrRefused = errors.New("mp: connection refused")
 
 var errListenerClosed = fmt.Errorf("%w: the listener is closed", ErrClosed)
 
-// Listen listens on network "unix" or "tcp". A unix address is a socket
+// Listen listens on network "unix" or "tcp"; another network fails with
+// ErrValue. A unix address is a socket
 // path, or "@name" for a Linux abstract name, or "" for a new abstract name;
 // a tcp address is "host:port" with an IPv4 host, "" being 127.0.0.1 on a
 // free port. Addr says the address that Dial takes.
@@ -66,6 +67,11 @@ func Listen(network, address string, opts ...ConnOption) (*Listener, error) {
 	var cfg connConfig
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if network != "unix" && network != "tcp" {
+		// As CPython's Listener refuses AF_PIPE (a Windows named pipe)
+		// elsewhere than on Windows: ValueError.
+		return nil, fmt.Errorf("%w: mp: Listen: family %q is not recognized (want unix or tcp)", ErrValue, network)
 	}
 	fd, addr, path, err := listen(network, address)
 	if err != nil {
