@@ -21,6 +21,8 @@ var connectionOps = []Op{
 	{Name: "poll", Families: pipe, Fields: []Field{on, opt("timeout", Timeout).or(0)}, Blocks: true,
 		Value:  "bool: true when a message (an empty one too) or the end of file is waiting",
 		Errors: []Error{{ErrClosed, "on a closed end"}, {ErrNotAllowed, "on a send-only end"}}},
+	{Name: "connection.with", Families: pipe, Fields: []Field{on.note("an end"), req("body", Steps)},
+		Value: "records nothing itself: runs `body` in `with conn:`, whose end closes this process's copy of the end"},
 	{Name: "send_many", Families: pipe, With: bulk, Fields: []Field{on, req("n", Count), opt("size", Count)},
 		Blocks: true, Value: "`n`: as `put_many`, each item sent with `send` (bytes items as bytes values)"},
 	{Name: "recv_many", Families: pipe, With: bulk,

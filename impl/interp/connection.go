@@ -58,6 +58,12 @@ func connectionOps() map[string]Op {
 		}
 		return err == nil, err
 	}}
+	ops["connection.with"] = Op{Fields: on(map[string]Field{"body": {Steps, true}}), Silent: true, On: ends,
+		Run: func(c *Call) (any, error) {
+			defer c.On.Conn.Close() // as Connection.__exit__, whatever ends the body
+			c.r.steps(c.s.body, c.env)
+			return nil, nil
+		}}
 	ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return sendMany(c, func(b []byte) error { return c.On.Conn.SendBytes(context.Background(), b) })
 	}}

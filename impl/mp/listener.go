@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -56,6 +57,10 @@ func ConnAuthKey(key []byte) ConnOption {
 // not exist).
 var ErrRefused = errors.New("mp: connection refused")
 
+// ErrAddrInUse reports a Listen on an address that another socket is bound
+// to (CPython's OSError EADDRINUSE); errors.Is(err, fs.ErrExist) holds too.
+var ErrAddrInUse = fmt.Errorf("mp: address already in use (%w)", fs.ErrExist)
+
 var errListenerClosed = fmt.Errorf("%w: the listener is closed", ErrClosed)
 
 // Listen listens on network "unix" or "tcp"; another network fails with
@@ -74,6 +79,9 @@ func Listen(network, address string, opts ...ConnOption) (*Listener, error) {
 		return nil, fmt.Errorf("%w: mp: Listen: family %q is not recognized (want unix or tcp)", ErrValue, network)
 	}
 	fd, addr, path, err := listen(network, address)
+	if errors.Is(err, unix.EADDRINUSE) {
+		return nil, fmt.Errorf("%w: mp: Listen %s %q", ErrAddrInUse, network, address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mp: Listen: %w", err)
 	}

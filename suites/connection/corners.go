@@ -6,6 +6,7 @@ import (
 
 	"github.com/mpconform/mpconform/harness/catalogue"
 	. "github.com/mpconform/mpconform/harness/scenario"
+	"github.com/mpconform/mpconform/harness/trace"
 	"github.com/mpconform/mpconform/suites/suite"
 )
 
@@ -45,6 +46,12 @@ var (
 		Rule:         "on a simplex Pipe(False), send_bytes on the receiving end and recv_bytes and poll on the sending end fail with NotAllowed",
 		Source:       "CPython docs: Pipe(duplex=False); test_multiprocessing: _TestConnection.test_duplex_false (writer.poll raises OSError)",
 		CPythonTests: []string{"_TestConnection.test_duplex_false"},
+	})
+	withEnds = catalogue.Add(catalogue.Behaviour{
+		ID: "pipe.with", Profile: catalogue.Extended, Features: []string{"pipe"},
+		Rule:         "an end used as a context manager works inside the block and is closed at its end: then recv on it fails with Closed",
+		Source:       "CPython docs: Connection ('Connection objects now support the context management protocol ... __exit__() calls close()'); test_multiprocessing: _TestConnection.test_context",
+		CPythonTests: []string{"_TestConnection.test_context"},
 	})
 )
 
@@ -161,5 +168,21 @@ var _ = Describe("pipe corners", func() {
 		Expect(kinds(t.Done(m, "recv_bytes"))).To(Equal([]string{"NotAllowed", ""}))
 		Expect(kinds(t.Done(m, "poll"))).To(Equal([]string{"NotAllowed", ""}))
 		Expect(t.Done(m, "recv_bytes")[1].Value).To(Equal(bytesValue("y")))
+	})
+
+	suite.Spec(withEnds, "with a, b: a message; after the block, recv on each", func() {
+		t := suite.Run(New("pipe/with").
+			Resource("p", "pipe").
+			Main(
+				On("connection.with", "p.0", "body", []Step{On("connection.with", "p.1", "body", []Step{
+					On("send", "p.0", "value", 1729), On("recv", "p.1"),
+				})}),
+				On("recv", "p.0"), On("recv", "p.1"),
+			))
+		m := suite.Main(t).Pid
+		recvs := t.Done(m, "recv")
+		Expect(recvs).To(HaveLen(3))
+		Expect(recvs[0].Value).To(Equal(trace.IntValue(1729)), "inside the block: %s", recvs[0])
+		Expect(kinds(recvs[1:])).To(Equal([]string{"Closed", "Closed"}), "both ends closed at the block's end")
 	})
 })

@@ -163,3 +163,43 @@ var _ = Describe("connection invalid family", func() {
 		}))
 	})
 })
+
+var multipleBind = catalogue.Add(catalogue.Behaviour{
+	ID: "connection.address-in-use", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
+	Rule: "a Listener on the address of a Listener that is listening is refused (unix, abstract, tcp): every op on it records Exists, " +
+		"and the first Listener still serves",
+	Source: "test_multiprocessing: _TestListener.test_multiple_bind (Listener(l.address, family) raises OSError); " +
+		"CPython: OSError EADDRINUSE from bind",
+	CPythonTests: []string{"_TestListener.test_multiple_bind"},
+})
+
+var _ = Describe("connection address in use", func() {
+	suite.Spec(multipleBind, "for each family: a listener, a second on its address; address, client and accept on each", func() {
+		s := New("connection/address-in-use")
+		var steps []Step
+		for _, fam := range families {
+			again := fam + "_again"
+			s.Resource(fam, "listener", "family", fam).Resource(again, "listener", "address_of", fam)
+			steps = append(steps,
+				On("listener.address", again), On("connection.client", again, "as", "c-"+fam), On("listener.accept", again, "as", "x-"+fam),
+				On("connection.client", fam, "as", "d-"+fam), On("listener.accept", fam, "as", "a-"+fam),
+				On("send", "d-"+fam, "value", fam), On("recv", "a-"+fam))
+		}
+		t := suite.Run(s.Main(steps...))
+		m := suite.Main(t).Pid
+		var got []string
+		for _, r := range t.Of(m) {
+			if !r.Pending && r.Op != "process.begin" && r.Op != "process.end" && r.Op != "send" && r.Op != "recv" {
+				got = append(got, r.Op+" "+r.In["on"].(string)+":"+r.Kind())
+			}
+		}
+		var want []string
+		for _, fam := range families {
+			again := fam + "_again"
+			want = append(want, "listener.address "+again+":Exists", "connection.client "+again+":Exists",
+				"listener.accept "+again+":Exists", "connection.client "+fam+":", "listener.accept "+fam+":")
+		}
+		Expect(got).To(Equal(want))
+		Expect(t.Values(m, "recv")).To(Equal([]any{"unix", "abstract", "tcp"}), "the first listeners still serve")
+	})
+})
