@@ -57,8 +57,9 @@ var connectionOps = []Op{
 		Blocks: true, Value: "the sorted names of the ready ones; `[]` when the timeout ran out"},
 	{Name: "recv_bytes_into", Families: conn,
 		Fields: []Field{on, req("size", Count).note("the buffer's size"), opt("offset", Count).or(0)}, Blocks: true,
-		Value:  "`[n, buffer]`: the message's length, and the buffer, zeros where the message is not",
-		Errors: []Error{{ErrBufferTooShort, ""}, {ErrEOF, ""}, {ErrValueError, "for an offset past the buffer"}}},
+		Value: "`[n, buffer]`: the message's length, and the buffer, zeros where the message is not",
+		Errors: []Error{{ErrBufferTooShort, ""}, {ErrEOF, ""}, {ErrValueError, "for an offset past the buffer"},
+			{ErrClosed, "on a closed end"}, {ErrNotAllowed, "on a send-only end"}}},
 }
 
 var (
