@@ -56,7 +56,7 @@ var ErrorKinds = []struct {
 	{ErrUnsupported, "the driver knows the op but cannot do it here"},
 	{ErrNotFound, "attach to a shared memory segment (or list) whose name does not exist, or unlink one already " +
 		"unlinked (CPython's `FileNotFoundError`)"},
-	{ErrExists, "create a shared memory segment under a name that exists (CPython's `FileExistsError`)"},
+	{ErrExists, "create a shared memory segment under a name that exists (CPython's `FileExistsError`); listen on an address in use (CPython's `OSError` EADDRINUSE)"},
 	{ErrRefused, "a connection to an address nobody listens on (CPython's ConnectionRefusedError, or " +
 		"FileNotFoundError for a socket path that is gone)"},
 	{ErrBufferTooShort, "`recv_bytes_into` of a message longer than the buffer after `offset`: the message " +

@@ -25,13 +25,18 @@ func connectionOps() map[string]Op {
 	ops["recv"] = Op{Fields: on(nil), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return decodeMessage(c.On.Conn.RecvBytes(context.Background()))
 	}}
-	ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
-		b, ok := c.In["value"].(Bytes)
-		if !ok {
-			return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
-		}
-		return nil, c.On.Conn.SendBytes(context.Background(), b)
-	}}
+	ops["send_bytes"] = Op{Fields: on(map[string]Field{"value": value, "offset": {Int, false}, "size": {Int, false}}),
+		Blocks: true, On: ends, Run: func(c *Call) (any, error) {
+			b, ok := c.In["value"].(Bytes)
+			if !ok {
+				return nil, errorf("ValueError", "send_bytes wants a bytes value, got %s", appendValue(nil, c.In["value"], true))
+			}
+			b, err := sendSlice(c, b)
+			if err != nil {
+				return nil, err
+			}
+			return nil, c.On.Conn.SendBytes(context.Background(), b)
+		}}
 	ops["recv_bytes"] = Op{Fields: on(map[string]Field{"maxlength": {Int, false}}), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		maxlength := int64(-1)
 		if m, ok := c.int("maxlength"); ok {
@@ -53,6 +58,12 @@ func connectionOps() map[string]Op {
 		}
 		return err == nil, err
 	}}
+	ops["connection.with"] = Op{Fields: on(map[string]Field{"body": {Steps, true}}), Silent: true, On: ends,
+		Run: func(c *Call) (any, error) {
+			defer c.On.Conn.Close() // as Connection.__exit__, whatever ends the body
+			c.r.steps(c.s.body, c.env)
+			return nil, nil
+		}}
 	ops["send_many"] = Op{Fields: on(many), Blocks: true, On: ends, Run: func(c *Call) (any, error) {
 		return sendMany(c, func(b []byte) error { return c.On.Conn.SendBytes(context.Background(), b) })
 	}}
@@ -64,6 +75,28 @@ func connectionOps() map[string]Op {
 		Blocks: true, On: ends, Run: roundtripMany}
 	maps.Copy(ops, listenerOps())
 	return ops
+}
+
+// sendSlice is the part of b that send_bytes sends: b[offset:offset+size],
+// refused as CPython's Connection.send_bytes refuses it (ValueError) when
+// offset or size is negative or the part passes b's end.
+func sendSlice(c *Call, b []byte) ([]byte, error) {
+	n := int64(len(b))
+	offset, _ := c.int("offset")
+	size, sized := c.int("size")
+	switch {
+	case offset < 0:
+		return nil, errorf("ValueError", "send_bytes: offset %d is negative", offset)
+	case offset > n:
+		return nil, errorf("ValueError", "send_bytes: offset %d passes the end of %d bytes", offset, n)
+	case !sized:
+		size = n - offset
+	case size < 0:
+		return nil, errorf("ValueError", "send_bytes: size %d is negative", size)
+	case offset+size > n:
+		return nil, errorf("ValueError", "send_bytes: offset %d + size %d passes the end of %d bytes", offset, size, n)
+	}
+	return b[offset : offset+size], nil
 }
 
 func echoMany(c *Call) (any, error) {

@@ -3,6 +3,7 @@ package interp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,16 +23,28 @@ type listenerRes struct {
 
 // newListener makes a listener resource. "unix" is an abstract name here,
 // as "abstract": a socket path would be left behind by a process killed.
-func newListener(spec ResourceSpec) (*listenerRes, error) {
-	network := "unix"
-	if spec.Family == "tcp" {
-		network = "tcp"
+// "pipe", a Windows named pipe, is mp's network "pipe", which it refuses
+// (ErrValue): the resource is refused (§5).
+//
+// With AddressOf, it listens on the address of that listener, declared
+// before it: mp refuses the address in use (ErrAddrInUse), and so the
+// resource (§5).
+func newListener(spec ResourceSpec, made map[string]*Resource) (*listenerRes, error) {
+	network, address := "unix", ""
+	if spec.Family == "tcp" || spec.Family == "pipe" {
+		network = spec.Family
+	}
+	if o := made[spec.AddressOf]; spec.AddressOf != "" {
+		if o == nil || o.Listener == nil {
+			return nil, fmt.Errorf("listener.address_of: %q is no listener made before", spec.AddressOf)
+		}
+		network, address = o.Listener.Network, o.Listener.Address
 	}
 	var opts []mp.ConnOption
 	if spec.AuthKey != nil {
 		opts = append(opts, mp.ConnAuthKey([]byte(*spec.AuthKey)))
 	}
-	l, err := mp.Listen(network, "", opts...)
+	l, err := mp.Listen(network, address, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -39,15 +52,19 @@ func newListener(spec ResourceSpec) (*listenerRes, error) {
 }
 
 // setListener validates field k of a listener resource and sets it in spec.
-func (spec *ResourceSpec) setListener(where, k string, raw any) error {
+func (spec *ResourceSpec) setListener(where, k string, raw any, types map[string]string) error {
 	s, ok := raw.(string)
 	switch {
-	case k == "family" && ok && slices.Contains([]string{"unix", "abstract", "tcp"}, s):
+	case k == "family" && ok && slices.Contains([]string{"unix", "abstract", "tcp", "pipe"}, s):
 		spec.Family = s
 	case k == "authkey" && ok:
 		spec.AuthKey = &s
+	case k == "address_of" && ok && types[s] == "listener":
+		spec.AddressOf = s
+	case k == "address_of":
+		return errorAt(where, "listener.address_of: want the name of a listener declared before it, got %s", describe(raw))
 	case k == "family":
-		return errorAt(where, `listener.family: want "unix", "abstract" or "tcp", got %s`, describe(raw))
+		return errorAt(where, `listener.family: want "unix", "abstract", "tcp" or "pipe", got %s`, describe(raw))
 	default:
 		return errorAt(where, "listener.%s: want a string, got %s", k, describe(raw))
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+
+	"github.com/mpconform/mpconform/impl/mp"
 )
 
 // queueOps are the ops of the queue, joinable_queue and simple_queue
@@ -30,7 +33,15 @@ func queueOps() map[string]Op {
 		return decodeMessage(c.On.Queue.GetBytesNowait())
 	}}
 	ops["qsize"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return int64(c.On.Queue.Qsize()), nil }}
-	ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) { return c.On.Queue.Empty(), nil }}
+	ops["empty"] = Op{Fields: on(nil), On: queues, Run: func(c *Call) (any, error) {
+		// CPython's SimpleQueue.empty polls its closed pipe: OSError. A
+		// closed Queue's empty is not specified: its pipe closes only once
+		// its feeder thread has ended, at a moment of the thread's choosing.
+		if c.On.Type == "simple_queue" && c.On.Queue.Closed() {
+			return nil, fmt.Errorf("%w: empty on a closed SimpleQueue", mp.ErrClosed)
+		}
+		return c.On.Queue.Empty(), nil
+	}}
 	ops["full"] = Op{Fields: on(nil), On: bounded, Run: func(c *Call) (any, error) { return c.On.Queue.Full(), nil }}
 	// close closes a queue or a pipe end ("on"), or a process ("proc", process.go).
 	closeFields := on(map[string]Field{"proc": {Name, false}, "index": {Int, false}})

@@ -40,7 +40,10 @@ type ResourceSpec struct {
 	Size    *int64 // shared_memory: the size asked for; array, raw_array: its length when it has no init
 	ShmName string // shared_memory, shareable_list: the segment's name; "" for a random one
 	NoLock  bool   // value, array: lock: false
-	Family  string // listener: "unix", "abstract" or "tcp"; "" for unix
+	Family  string // listener: "unix", "abstract", "tcp" or "pipe"; "" for unix
+	// AddressOf is a listener's: the listener declared before it whose
+	// address it listens on.
+	AddressOf string
 }
 
 // A Resource is a resource of the scenario as one process holds it: main
@@ -162,7 +165,7 @@ func newResource(spec ResourceSpec, made map[string]*Resource) (*Resource, error
 	case "pool":
 		newPoolResource(r, spec)
 	case "listener":
-		r.Listener, err = newListener(spec)
+		r.Listener, err = newListener(spec, made)
 	case "manager":
 		r.Manager, err = newManager(spec)
 	case "manager.dict", "manager.list", "manager.namespace", "manager.value", "manager.lock":
@@ -189,7 +192,7 @@ func createResources(sc *scenario) (map[string]*Resource, error) {
 	made := map[string]*Resource{}
 	for _, spec := range sc.resources {
 		r, err := driver.NewResource(spec, made)
-		if errors.Is(err, mp.ErrValue) {
+		if errors.Is(err, mp.ErrValue) || errors.Is(err, mp.ErrAddrInUse) {
 			r, err = &Resource{Name: spec.Name, Type: spec.Type, refused: err}, nil
 		}
 		if err != nil {
@@ -251,7 +254,7 @@ var resourceFields = map[string]map[string]Kind{
 	"simple_queue":      {},
 	"pipe":              {"duplex": Bool},
 	"pool":              {"processes": Int, "maxtasksperchild": Int, "initializer": Name, "initargs": List},
-	"listener":          {"family": String, "authkey": String},
+	"listener":          {"family": String, "authkey": String, "address_of": String},
 	"manager":           {"serve": String, "authkey": String},
 	"manager.dict":      {"manager": ResourceName, "init": Value},
 	"manager.list":      {"manager": ResourceName, "init": Value},
@@ -371,7 +374,7 @@ func (spec *ResourceSpec) set(where, k string, kind Kind, raw any, types map[str
 		return spec.setShared(where, k, raw, types)
 	}
 	if spec.Type == "listener" {
-		return spec.setListener(where, k, raw)
+		return spec.setListener(where, k, raw, types)
 	}
 	switch kind {
 	case Int, Number:

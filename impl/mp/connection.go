@@ -46,8 +46,11 @@ type Conn struct {
 	seg     *segment
 	in, out *connDir
 	// A duplex Conn's mailbox slots (connection_box.go).
-	inBox, outBox   *connBox
-	inData, outData []byte
+	inBox, outBox *connBox
+	// A duplex Conn's count of the open copies of its own end and of the
+	// other end (connState.open).
+	ownOpen, peerOpen *atomic.Int32
+	inData, outData   []byte
 
 	sendMu, recvMu sync.Mutex
 	closed         bool
@@ -86,9 +89,20 @@ type connDir struct {
 
 // connState is a duplex pipe's shared segment: dir[0] carries what the
 // first end sends.
+//
+// open[i] counts the copies of end i that are open, in every process: a
+// parent counts the copy it passes to a child before the child exists, and
+// each copy uncounts itself when closed, so the count never drops to 0
+// while a copy may still be used. A send sees there that every copy of the
+// other end is closed, which the mailbox would otherwise hide (a message
+// fits in the slot whether anyone can take it or not). A copy that is
+// never closed (its process was killed, or exited without closing it)
+// leaves its count raised: a send then succeeds as it did before the other
+// end was gone, never wrongly fails.
 type connState struct {
-	dir [2]connDir
-	box [2]connBox
+	dir  [2]connDir
+	box  [2]connBox
+	open [2]atomic.Int32
 }
 
 const (
@@ -128,6 +142,8 @@ func Pipe(duplex bool) (*Conn, *Conn, error) {
 		seg.refs.Add(1)
 		a.attach(seg, 0)
 		b.attach(seg, 1)
+		a.ownOpen.Store(1)
+		b.ownOpen.Store(1)
 		return a, b, nil
 	}
 	var fds [2]int
@@ -146,6 +162,7 @@ func (c *Conn) attach(seg *segment, side int) {
 	c.inBox, c.outBox = &st.box[1-side], &st.box[side]
 	data := func(dir int) []byte { return seg.mem[segmentSize+dir*boxSize:][:boxSize:boxSize] }
 	c.inData, c.outData = data(1-side), data(side)
+	c.ownOpen, c.peerOpen = &st.open[side], &st.open[1-side]
 }
 
 func newConn(fd int, r, w bool) *Conn {
@@ -156,6 +173,7 @@ var (
 	errReadOnly  = fmt.Errorf("%w: the connection is read-only", ErrNotAllowed)
 	errWriteOnly = fmt.Errorf("%w: the connection is write-only", ErrNotAllowed)
 	errConnClose = fmt.Errorf("%w: the connection is closed", ErrClosed)
+	errPeerClose = fmt.Errorf("%w: every copy of the other end is closed", ErrClosed)
 )
 
 // SendBytes sends b as one message, waiting for room to begin it until ctx
@@ -169,6 +187,9 @@ func (c *Conn) SendBytes(ctx context.Context, b []byte) error {
 	}
 	if !c.writable {
 		return errReadOnly
+	}
+	if c.peerOpen != nil && c.peerOpen.Load() <= 0 {
+		return errPeerClose
 	}
 	if c.putBox(b) {
 		return nil
@@ -212,6 +233,9 @@ func (c *Conn) write(ctx context.Context, b []byte) error {
 		n, err := unix.Write(c.fd, b)
 		if err == unix.EINTR || err == unix.EAGAIN {
 			continue
+		}
+		if err == unix.EPIPE {
+			return errPeerClose
 		}
 		if err != nil {
 			return fmt.Errorf("mp: Conn: send: %w", err)
@@ -539,6 +563,7 @@ func (c *Conn) Close() error {
 	c.closed = true
 	err := c.file.Close()
 	if c.seg != nil {
+		c.ownOpen.Add(-1)
 		c.in, c.out, c.inBox, c.outBox = nil, nil, nil, nil
 		err = errors.Join(err, c.seg.close())
 	}
@@ -567,6 +592,7 @@ func (c *Conn) MarshalJSON() ([]byte, error) {
 	if c.seg != nil {
 		seg := passFile(c.seg.file)
 		j.Seg = &seg
+		c.ownOpen.Add(1) // the child's copy, counted before the child can close it
 		if c.out == &at[connState](c.seg).dir[1] {
 			j.Side = 1
 		}

@@ -96,6 +96,22 @@ func TestPipeEOFNeedsEveryCopyClosed(t *testing.T) {
 	}
 }
 
+// A send once every copy of the other end is closed fails with ErrClosed,
+// as CPython's BrokenPipeError, whatever the message's size: the mailbox
+// of a duplex pipe would otherwise take a small one, for nobody.
+func TestSendToClosedEnd(t *testing.T) {
+	ctx := context.Background()
+	for _, duplex := range []bool{true, false} {
+		r, w := pipe(t, duplex)
+		r.Close()
+		for _, n := range []int{1, 1 << 20} {
+			if err := w.SendBytes(ctx, make([]byte, n)); !errors.Is(err, mp.ErrClosed) {
+				t.Errorf("duplex %v: a send of %d bytes to a closed end: %v", duplex, n, err)
+			}
+		}
+	}
+}
+
 func TestPipeSimplexDirection(t *testing.T) {
 	ctx := context.Background()
 	r, w := pipe(t, false)

@@ -40,6 +40,8 @@ func (c *Conn) writeBegin(ctx context.Context, b []byte) (int, error) {
 			case 0:
 				return int(n), nil
 			case unix.EAGAIN, unix.EINTR:
+			case unix.EPIPE:
+				return 0, errPeerClose
 			default:
 				return 0, fmt.Errorf("mp: Conn: send: %w", errno)
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -56,9 +57,14 @@ func ConnAuthKey(key []byte) ConnOption {
 // not exist).
 var ErrRefused = errors.New("mp: connection refused")
 
+// ErrAddrInUse reports a Listen on an address that another socket is bound
+// to (CPython's OSError EADDRINUSE); errors.Is(err, fs.ErrExist) holds too.
+var ErrAddrInUse = fmt.Errorf("mp: address already in use (%w)", fs.ErrExist)
+
 var errListenerClosed = fmt.Errorf("%w: the listener is closed", ErrClosed)
 
-// Listen listens on network "unix" or "tcp". A unix address is a socket
+// Listen listens on network "unix" or "tcp"; another network fails with
+// ErrValue. A unix address is a socket
 // path, or "@name" for a Linux abstract name, or "" for a new abstract name;
 // a tcp address is "host:port" with an IPv4 host, "" being 127.0.0.1 on a
 // free port. Addr says the address that Dial takes.
@@ -67,7 +73,15 @@ func Listen(network, address string, opts ...ConnOption) (*Listener, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if network != "unix" && network != "tcp" {
+		// As CPython's Listener refuses AF_PIPE (a Windows named pipe)
+		// elsewhere than on Windows: ValueError.
+		return nil, fmt.Errorf("%w: mp: Listen: family %q is not recognized (want unix or tcp)", ErrValue, network)
+	}
 	fd, addr, path, err := listen(network, address)
+	if errors.Is(err, unix.EADDRINUSE) {
+		return nil, fmt.Errorf("%w: mp: Listen %s %q", ErrAddrInUse, network, address)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("mp: Listen: %w", err)
 	}

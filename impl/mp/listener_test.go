@@ -153,3 +153,23 @@ func TestListenBadInputs(t *testing.T) {
 		t.Error("Dial to an empty unix address: no error")
 	}
 }
+
+// A second Listen on an address in use fails with ErrAddrInUse, as
+// CPython's Listener raises OSError EADDRINUSE; an unknown network, as
+// AF_PIPE off Windows, with ErrValue.
+func TestListenRefusals(t *testing.T) {
+	for _, c := range []struct{ network, address string }{
+		{"tcp", ""}, {"unix", ""}, {"unix", filepath.Join(t.TempDir(), "l.sock")},
+	} {
+		l := listen(t, c.network, c.address)
+		if again, err := mp.Listen(l.Network(), l.Addr()); !errors.Is(err, mp.ErrAddrInUse) {
+			if again != nil {
+				again.Close()
+			}
+			t.Errorf("%s %q: a second Listen on %s: %v, want ErrAddrInUse", c.network, c.address, l.Addr(), err)
+		}
+	}
+	if _, err := mp.Listen("pipe", `\\.\pipe\x`); !errors.Is(err, mp.ErrValue) {
+		t.Errorf("Listen on network pipe: %v, want ErrValue", err)
+	}
+}

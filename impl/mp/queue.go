@@ -296,6 +296,11 @@ func (q *Queue) countAt(hp, tp uint64) uint64 {
 // Empty reports whether the queue is empty (approximately).
 func (q *Queue) Empty() bool { return q.count() == 0 }
 
+// Closed reports whether this process's handle is closed. Empty and Qsize
+// cannot fail, so a caller that must refuse them on a closed handle, as
+// CPython's SimpleQueue.empty does (its pipe is closed: OSError), asks here.
+func (q *Queue) Closed() bool { return q.closed.Load() }
+
 // Full reports whether the queue holds maxsize messages (approximately).
 func (q *Queue) Full() bool {
 	bound := q.Maxsize()

@@ -20,28 +20,33 @@ import (
 var (
 	roundtrip = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.roundtrip", Profile: catalogue.Core, Features: []string{"process", "pipe"},
-		Rule:   "child sends, parent receives and replies, child receives: exact payloads, UTF-8 included",
-		Source: "tutorial, program 5 (Pipe: '爸爸你好!' and the reply)",
+		Rule:         "child sends, parent receives and replies, child receives: exact payloads, UTF-8 included",
+		Source:       "tutorial, program 5 (Pipe: '爸爸你好!' and the reply)",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	eof = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.eof", Profile: catalogue.Extended, Features: []string{"process", "pipe"},
-		Rule:   "recv fails with EOF once every copy of the other end is closed and the messages sent before are drained",
-		Source: "CPython docs: Connection.recv ('Raises EOFError if there is nothing left to receive and the other end was closed')",
+		Rule:         "recv fails with EOF once every copy of the other end is closed and the messages sent before are drained",
+		Source:       "CPython docs: Connection.recv ('Raises EOFError if there is nothing left to receive and the other end was closed')",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	direction = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.direction", Profile: catalogue.Extended, Features: []string{"pipe"},
-		Rule:   "on a simplex Pipe(False), sending on the receiving end fails with NotAllowed, and the other way round",
-		Source: "CPython docs: Pipe(duplex=False) ('conn1 can only be used for receiving messages and conn2 only for sending')",
+		Rule:         "on a simplex Pipe(False), sending on the receiving end fails with NotAllowed, and the other way round",
+		Source:       "CPython docs: Pipe(duplex=False) ('conn1 can only be used for receiving messages and conn2 only for sending')",
+		CPythonTests: []string{"_TestConnection.test_duplex_false"},
 	})
 	poll = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.poll", Profile: catalogue.Extended, Features: []string{"pipe"},
-		Rule:   "poll says whether a message is waiting without taking it; poll(timeout) on an empty end waits the timeout, then says false",
-		Source: "CPython docs: Connection.poll",
+		Rule:         "poll says whether a message is waiting without taking it; poll(timeout) on an empty end waits the timeout, then says false",
+		Source:       "CPython docs: Connection.poll",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	large = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.large-message", Profile: catalogue.Extended, Features: []string{"control", "process", "pipe"},
-		Rule:   "send_bytes of 64 KiB, 1 MiB and 32 MiB reach another process whole: lengths and SHA-256 match",
-		Source: "CPython docs: Connection.send_bytes, recv_bytes; test_multiprocessing: test_connection (really big messages)",
+		Rule:         "send_bytes of 64 KiB, 1 MiB and 32 MiB reach another process whole: lengths and SHA-256 match",
+		Source:       "CPython docs: Connection.send_bytes, recv_bytes; test_multiprocessing: test_connection (really big messages)",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	manyInOrder = catalogue.Add(catalogue.Behaviour{
 		ID: "pipe.many-in-order", Profile: catalogue.Extended, Features: []string{"process", "pipe", "bulk"},

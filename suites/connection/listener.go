@@ -21,8 +21,9 @@ var (
 
 	listenerClient = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.listener-client", Profile: catalogue.Extended, Features: []string{"process", "pipe", "connection"},
-		Rule:   "a child's Client connects to main's Listener (AF_UNIX path, abstract name, AF_INET): messages go both ways, exact",
-		Source: "CPython docs: multiprocessing.connection.Listener, Client; test_multiprocessing: _TestListenerClient.test_listener_client",
+		Rule:         "a child's Client connects to main's Listener (AF_UNIX path, abstract name, AF_INET): messages go both ways, exact",
+		Source:       "CPython docs: multiprocessing.connection.Listener, Client; test_multiprocessing: _TestListenerClient.test_listener_client",
+		CPythonTests: []string{"_TestListenerClient.test_listener_client", "_TestListener.test_abstract_socket"},
 	})
 	address = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.address", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
@@ -38,28 +39,33 @@ var (
 	})
 	refused = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.refused", Profile: catalogue.Extended, Features: []string{"connection"},
-		Rule:   "once a Listener is closed, a Client to its address fails with Refused (unix, abstract, tcp) and accept fails with Closed",
-		Source: "CPython docs: Listener.close; CPython: Client raises ConnectionRefusedError, or FileNotFoundError for a removed socket path",
+		Rule:         "once a Listener is closed, a Client to its address fails with Refused (unix, abstract, tcp) and accept fails with Closed",
+		Source:       "CPython docs: Listener.close; CPython: Client raises ConnectionRefusedError, or FileNotFoundError for a removed socket path",
+		CPythonTests: []string{"_TestListener.test_abstract_socket"},
 	})
 	withClose = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.listener-with", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
-		Rule:   "a Listener used as a context manager serves inside the block and is closed at its end: then a Client fails with Refused",
-		Source: "CPython docs: Listener ('Listener objects now support the context management protocol ... __exit__() calls close()')",
+		Rule:         "a Listener used as a context manager serves inside the block and is closed at its end: then a Client fails with Refused",
+		Source:       "CPython docs: Listener ('Listener objects now support the context management protocol ... __exit__() calls close()')",
+		CPythonTests: []string{"_TestListener.test_context"},
 	})
 	waitReady = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.wait", Profile: catalogue.Extended, Features: []string{"control", "process", "pipe", "connection"},
-		Rule:   "wait returns exactly the ready objects (connections with a message, exited processes' sentinels), [] on a timeout, and does not take the message",
-		Source: "CPython docs: multiprocessing.connection.wait; test_multiprocessing: TestWait.test_wait, test_wait_timeout",
+		Rule:         "wait returns exactly the ready objects (connections with a message, exited processes' sentinels), [] on a timeout, and does not take the message",
+		Source:       "CPython docs: multiprocessing.connection.wait; test_multiprocessing: TestWait.test_wait, test_wait_timeout",
+		CPythonTests: []string{"TestWait.test_wait_timeout", "TestWait.test_wait_integer"},
 	})
 	recvInto = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.recv-bytes-into", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
-		Rule:   "recv_bytes_into(buffer, offset) writes the message at offset and returns its length; an offset past the buffer is a ValueError",
-		Source: "CPython docs: Connection.recv_bytes_into; test_multiprocessing: _TestConnection.test_connection (recv_bytes_into)",
+		Rule:         "recv_bytes_into(buffer, offset) writes the message at offset and returns its length; an offset past the buffer is a ValueError",
+		Source:       "CPython docs: Connection.recv_bytes_into; test_multiprocessing: _TestConnection.test_connection (recv_bytes_into)",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	tooShort = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.buffer-too-short", Profile: catalogue.Extended, Features: []string{"pipe", "connection"},
-		Rule:   "recv_bytes_into a buffer too small fails with BufferTooShort holding the whole message, which is taken: the next recv gets the next one",
-		Source: "CPython docs: Connection.recv_bytes_into ('BufferTooShort is raised and the complete message is available as e.args[0]')",
+		Rule:         "recv_bytes_into a buffer too small fails with BufferTooShort holding the whole message, which is taken: the next recv gets the next one",
+		Source:       "CPython docs: Connection.recv_bytes_into ('BufferTooShort is raised and the complete message is available as e.args[0]')",
+		CPythonTests: []string{"_TestConnection.test_connection"},
 	})
 	maxLength = catalogue.Add(catalogue.Behaviour{
 		ID: "connection.maxlength", Profile: catalogue.Extended, Features: []string{"pipe"},

@@ -34,13 +34,15 @@ var (
 	})
 	putNowaitFull = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.put-nowait-full", Profile: catalogue.Extended, Features: []string{"queue"},
-		Rule:   "put_nowait on a full Queue fails with Full; get_nowait on an empty one with Empty",
-		Source: "CPython docs: Queue.put_nowait, get_nowait; test_multiprocessing: test_put, test_get",
+		Rule:         "put_nowait on a full Queue fails with Full; get_nowait on an empty one with Empty",
+		Source:       "CPython docs: Queue.put_nowait, get_nowait; test_multiprocessing: test_put, test_get",
+		CPythonTests: []string{"_TestQueue.test_put", "_TestQueue.test_get"},
 	})
 	getTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.get-timeout", Profile: catalogue.Extended, Features: []string{"queue"},
-		Rule:   "get(timeout) on an empty Queue fails with Empty, and not before the timeout",
-		Source: "CPython docs: Queue.get; test_multiprocessing: test_timeout",
+		Rule:         "get(timeout) on an empty Queue fails with Empty, and not before the timeout",
+		Source:       "CPython docs: Queue.get; test_multiprocessing: test_timeout",
+		CPythonTests: []string{"_TestQueue.test_get", "_TestQueue.test_timeout"},
 	})
 	noLoss = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.no-loss", Profile: catalogue.Extended, Features: []string{"control", "process", "queue", "bulk"},
@@ -59,18 +61,21 @@ var (
 	})
 	putTimeout = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.put-timeout", Profile: catalogue.Extended, Features: []string{"queue"},
-		Rule:   "put(timeout) on a full Queue fails with Full, and not before the timeout",
-		Source: "CPython docs: Queue.put; test_multiprocessing: test_put",
+		Rule:         "put(timeout) on a full Queue fails with Full, and not before the timeout",
+		Source:       "CPython docs: Queue.put; test_multiprocessing: test_put",
+		CPythonTests: []string{"_TestQueue.test_put"},
 	})
 	closed = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.closed", Profile: catalogue.Extended, Features: []string{"queue"},
-		Rule:   "after close, put and get on that Queue fail with Closed",
-		Source: "CPython docs: Queue.close; Lib/multiprocessing/queues.py (put, get: 'Queue ... is closed')",
+		Rule:         "after close, put and get on that Queue fail with Closed",
+		Source:       "CPython docs: Queue.close; Lib/multiprocessing/queues.py (put, get: 'Queue ... is closed')",
+		CPythonTests: []string{"_TestQueue.test_closed_queue_put_get_exceptions"},
 	})
 	simple = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.simple", Profile: catalogue.Extended, Features: []string{"control", "process", "simple_queue"},
-		Rule:   "a SimpleQueue carries items between processes in order; empty is true exactly when nothing is queued",
-		Source: "CPython docs: SimpleQueue (get, put, empty)",
+		Rule:         "a SimpleQueue carries items between processes in order; empty is true exactly when nothing is queued",
+		Source:       "CPython docs: SimpleQueue (get, put, empty)",
+		CPythonTests: []string{"TestSimpleQueue.test_empty"},
 	})
 	survivesKill = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.survives-kill", Profile: catalogue.Robust, Features: []string{"control", "process", "queue", "event", "bulk"},
@@ -97,8 +102,9 @@ var (
 	})
 	joinableJoin = catalogue.Add(catalogue.Behaviour{
 		ID: "queue.joinable-join", Profile: catalogue.Extended, Features: []string{"control", "process", "joinable_queue"},
-		Rule:   "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
-		Source: "CPython docs: JoinableQueue.task_done, join; test_multiprocessing: test_task_done",
+		Rule:         "JoinableQueue.join returns only after task_done was called for every item put; one task_done too many is a ValueError",
+		Source:       "CPython docs: JoinableQueue.task_done, join; test_multiprocessing: test_task_done",
+		CPythonTests: []string{"_TestQueue.test_task_done"},
 	})
 )
 
