@@ -146,8 +146,8 @@ func TestLeftReport(t *testing.T) {
 func TestMarkdown(t *testing.T) {
 	md := testTable().Markdown()
 	for _, want := range []string{
-		"**5 test methods** in 3 classes: **2 covered**, **2 n/a**, **1 left**.",
-		"| [`_TestLock`](#_testlock) | 2 | 1 | 1 | 0 |",
+		"**5 test methods** in 3 classes: **2 covered**, **2 n/a**, **0 gaps**, **1 left**.",
+		"| [`_TestLock`](#_testlock) | 2 | 1 | 1 | 0 | 0 |",
 		"| `test_lock` | [`lock.mutex`](behaviours.md#core), [`lock.again`](behaviours.md#extended) |",
 		"| `test__all__` | n/a: Python API surface |",
 		"| `test_wait_socket` | **left**",
@@ -159,5 +159,17 @@ func TestMarkdown(t *testing.T) {
 	}
 	if a, b := strings.Index(md, "## `_TestLock`"), strings.Index(md, "## `TestWait`"); a < 0 || b < a {
 		t.Errorf("classes out of order (leading underscores ignored):\n%s", md)
+	}
+}
+
+// TestGap: a reason that starts with GapPrefix is a gap, counted and shown
+// apart from n/a, and not left.
+func TestGap(t *testing.T) {
+	tb := &Table{Entries: []Entry{{Method: Method{Class: "TestWait", Name: "test_x"}, NA: GapPrefix + "needs descriptor passing"}}}
+	if c := tb.Count(); c.Gaps != 1 || c.NA != 0 || c.Left != 0 {
+		t.Errorf("counts %+v, want one gap", c)
+	}
+	if md := tb.Markdown(); !strings.Contains(md, "| `test_x` | **gap**: needs descriptor passing |") {
+		t.Errorf("the markdown shows no gap:\n%s", md)
 	}
 }

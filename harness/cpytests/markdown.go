@@ -9,7 +9,7 @@ import (
 const Command = "go run ./cmd/conform list --cpython-tests > docs/cpython-tests.md"
 
 // Counts are the header's numbers.
-type Counts struct{ Methods, Classes, Covered, NA, Left int }
+type Counts struct{ Methods, Classes, Covered, NA, Gaps, Left int }
 
 // Count counts the table's methods by what accounts for them. A method both
 // covered and n/a (a mistake that Wrong reports) counts as covered.
@@ -19,6 +19,8 @@ func (t *Table) Count() Counts {
 		switch {
 		case e.Covered():
 			c.Covered++
+		case e.Gap():
+			c.Gaps++
 		case e.NA != "":
 			c.NA++
 		default:
@@ -39,19 +41,19 @@ func (t *Table) Markdown() string {
 	b.WriteString("Every test method of CPython 3.11's [`Lib/test/_test_multiprocessing.py`](https://github.com/python/cpython/blob/3.11/Lib/test/_test_multiprocessing.py)\n")
 	b.WriteString("(the suite that `test_multiprocessing_fork`, `_spawn` and `_forkserver` run), with the\n")
 	b.WriteString("behaviours of [behaviours.md](behaviours.md) that cover it, or `n/a` and why it does not\n")
-	b.WriteString("apply. A method belongs to the class that defines it; one that CPython also runs with\n")
+	b.WriteString("apply, or `gap`: it applies and no behaviour covers it yet. A method belongs to the class that defines it; one that CPython also runs with\n")
 	b.WriteString("threads or a manager in place of processes counts as covered when a behaviour covers its\n")
 	b.WriteString("process form.\n\n")
 	b.WriteString("This file is generated from the catalogue (`CPythonTests` of each behaviour,\n")
 	b.WriteString("`harness/catalogue/cpython_na.go`) and from CPython's test file itself: `" + Command + "`.\n")
 	b.WriteString("A test fails when it is out of date, when a method is neither covered nor explained, and\n")
 	b.WriteString("when an entry names a method that does not exist.\n\n")
-	fmt.Fprintf(&b, "**%d test methods** in %d classes: **%d covered**, **%d n/a**, **%d left**.\n\n", c.Methods, c.Classes, c.Covered, c.NA, c.Left)
+	fmt.Fprintf(&b, "**%d test methods** in %d classes: **%d covered**, **%d n/a**, **%d gaps**, **%d left**.\n\n", c.Methods, c.Classes, c.Covered, c.NA, c.Gaps, c.Left)
 
-	b.WriteString("| class | methods | covered | n/a | left |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("| class | methods | covered | n/a | gaps | left |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, cls := range t.Classes() {
 		cc := t.class(cls).Count()
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %d | %d | %d | %d |\n", cls, strings.ToLower(cls), cc.Methods, cc.Covered, cc.NA, cc.Left)
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %d | %d | %d | %d | %d |\n", cls, strings.ToLower(cls), cc.Methods, cc.Covered, cc.NA, cc.Gaps, cc.Left)
 	}
 	for _, cls := range t.Classes() {
 		fmt.Fprintf(&b, "\n## `%s`\n\n| method | covered by |\n|---|---|\n", cls)
@@ -67,7 +69,10 @@ func cell(e Entry) string {
 	for _, x := range e.Covers {
 		parts = append(parts, fmt.Sprintf("[`%s`](behaviours.md#%s)", x.ID, x.Profile))
 	}
-	if e.NA != "" {
+	switch {
+	case e.Gap():
+		parts = append(parts, "**gap**: "+strings.ReplaceAll(strings.TrimPrefix(e.NA, GapPrefix), "|", `\|`))
+	case e.NA != "":
 		parts = append(parts, "n/a: "+strings.ReplaceAll(e.NA, "|", `\|`))
 	}
 	if len(parts) == 0 {
