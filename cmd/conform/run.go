@@ -136,6 +136,8 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "reports", "directory for reports")
 	update := fs.Bool("update-expectations", false, "rewrite expectations.json: drop xfails that pass, record failures as xfail")
 	repeat := fs.Int("repeat", 1, "run everything N times, each in its own process, and report behaviours whose verdict changed")
+	shard := fs.String("shard", "", "i/n: run only the i-th of n parts of the selected behaviours (conform merge joins the parts)")
+	rerun := fs.String("rerun-failed", "", "results.json (or its directory): run only the behaviours that failed or were flaky there")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -152,6 +154,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	expr := joinFilters(label, *filter)
 	if _, err := types.ParseLabelFilter(expr); err != nil {
 		return fmt.Errorf("%w: --label-filter: %v", errUsage, firstLine(err.Error()))
+	}
+	expr, ok, err := restrict(expr, *rerun, *shard)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintf(stderr, "conform: nothing failed in %s: nothing to run again\n", *rerun)
+		return nil
 	}
 	switch {
 	case *repeat < 1:
@@ -194,7 +204,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		Impl: report.Impl{Name: im.Name, Dir: im.Dir, Version: im.Hello.Version,
 			Language: im.Hello.Language, Features: im.Hello.Features},
 		Profile: *profile, Filter: *filter, TimeScale: *scale, Started: started,
-		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported),
+		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported), Shard: *shard,
 	}
 	dir := filepath.Join(*out, safeName(im.Name))
 	if err := writeTraces(dir, res); err != nil {
@@ -213,7 +223,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if len(res.Behaviours) == 0 {
+	if len(res.Behaviours) == 0 && *shard == "" { // a shard may get no behaviour, when there are fewer than shards
 		fmt.Fprintf(stderr, "conform: no behaviour matched profile %q and filter %q\n", *profile, *filter)
 		return exitError(1)
 	}
