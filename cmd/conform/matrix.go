@@ -30,7 +30,9 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 	// Each run drives real processes whose specs wait on one another; one run
 	// per two cores leaves each run a core for its drivers, so a loaded
 	// machine slows the runs down rather than pushing their specs past their
-	// deadlines.
+	// deadlines. And the fewer runs side by side, the fewer files one run's
+	// processes put in /dev/shm while the specs about leftovers of another
+	// look there.
 	jobs := fs.Int("jobs", max(1, runtime.NumCPU()/2), "how many implementations run at a time")
 	profile := fs.String("profile", "all", "core, extended, robust or all")
 	filter := fs.String("label-filter", "", "Ginkgo label filter: behaviour IDs, profiles, features")
@@ -84,7 +86,7 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	runArgs := []string{"--out", *out, "--profile", *profile, "--label-filter", *filter, "--time-scale", strconv.FormatFloat(*scale, 'g', -1, 64)}
+	runArgs := []string{"--no-index", "--out", *out, "--profile", *profile, "--label-filter", *filter, "--time-scale", strconv.FormatFloat(*scale, 'g', -1, 64)}
 	results := make([]*report.Results, len(dirs))
 	var mu sync.Mutex // stderr's lines, whole
 	say := func(format string, a ...any) {
@@ -122,6 +124,11 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 					continue
 				}
 				r := results[i]
+				for _, b := range r.Behaviours {
+					if b.Status == report.Fail || b.Unexpected || b.Unrecorded {
+						say("conform matrix: %s: %s %s: %s", im.Name, b.Status, b.ID, firstLine(b.Message))
+					}
+				}
 				r.Count()
 				say("conform matrix: %s: done in %.0fs: %d behaviours: %d pass, %d fail, %d xfail, %d unsupported, %d flaky",
 					im.Name, im.Seconds, len(r.Behaviours), r.Totals[report.Pass], r.Totals[report.Fail], r.Totals[report.XFail], r.Totals[report.Unsupported], r.Totals[report.Flaky])
@@ -181,8 +188,13 @@ func runOne(self string, im *report.MatrixImpl, out string, args []string, say f
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintln(log, line)
-		if f := strings.Fields(line); len(f) > 1 && (f[1] == "FAIL" || f[0] == "conform:") {
-			say("conform matrix: %s: %s", im.Name, strings.TrimPrefix(line, "conform: "))
+		// Its own messages, and a count of the specs now and then: a spec's
+		// FAIL may be an expected failure, which only its results tell.
+		var k, n int
+		if msg, ok := strings.CutPrefix(line, "conform: "); ok {
+			say("conform matrix: %s: %s", im.Name, msg)
+		} else if _, err := fmt.Sscanf(line, "[%d/%d]", &k, &n); err == nil && (k%25 == 0 || k == n) {
+			say("conform matrix: %s: %d of %d specs run", im.Name, k, n)
 		}
 		if strings.TrimSpace(line) != "" {
 			last = line

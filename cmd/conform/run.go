@@ -137,6 +137,9 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	update := fs.Bool("update-expectations", false, "rewrite expectations.json: drop xfails that pass, record failures as xfail")
 	repeat := fs.Int("repeat", 1, "run everything N times, each in its own process, and report behaviours whose verdict changed")
 	shard := fs.String("shard", "", "i/n: run only the i-th of n parts of the selected behaviours (conform merge joins the parts)")
+	// Runs side by side under one --out (conform matrix) would write the
+	// index at once, each reading the others' results half written.
+	noIndex := fs.Bool("no-index", false, "do not write <out>/index.html (conform matrix writes it once, after its runs)")
 	rerun := fs.String("rerun-failed", "", "results.json (or its directory): run only the behaviours that failed or were flaky there")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -215,8 +218,10 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Table(stdout)
 	fmt.Fprintf(stdout, "reports: %s/{results.json,junit.xml,summary.md}\n", dir)
-	if err := writeIndex(*out, stdout); err != nil {
-		return err
+	if !*noIndex {
+		if err := writeIndex(*out, stdout); err != nil {
+			return err
+		}
 	}
 	if *update {
 		if err := updateExpectations(im, exp, res); err != nil {
