@@ -44,7 +44,7 @@ const usage = `usage:
   conform --impl DIR                        (short for conform run --impl DIR)
   conform run --impl DIR [--profile core|extended|robust|all] [--label-filter EXPR]
               [--time-scale X] [--out DIR] [--repeat N] [--update-expectations]
-              [--shard I/N] [--rerun-failed RESULTS]
+              [--shard I/N] [--rerun-failed RESULTS] [--no-index]
   conform list [--markdown]
   conform scenario run FILE --impl DIR [--time-scale X] [--no-validate] [-v]
   conform bench --impl DIR [--vs DIR | --against-ref GITREF] [--count N] [--time T]
