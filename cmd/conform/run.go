@@ -163,7 +163,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !ok {
-		fmt.Fprintf(stderr, "conform: nothing failed in %s: nothing to run again\n", *rerun)
+		fmt.Fprintf(stderr, "conform: nothing to run again: no selected behaviour failed in %s\n", *rerun)
 		return nil
 	}
 	switch {

@@ -126,7 +126,7 @@ func TestRerunFailed(t *testing.T) {
 
 	run(t, "run", "--impl", "./impl", "--out", out, "--label-filter", filter)
 	code, stdout, stderr = run(t, "run", "--impl", "./impl", "--out", again, "--rerun-failed", filepath.Join(out, "go-reference"))
-	if code != 0 || !strings.Contains(stderr, "nothing failed in") {
+	if code != 0 || !strings.Contains(stderr, "nothing to run again: no selected behaviour failed in") {
 		t.Errorf("rerun of a run that passed: exit %d\n%s\n%s", code, stdout, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(again, "go-reference")); err == nil {

@@ -90,7 +90,7 @@ func checkMatrixPage(t *testing.T, page string) {
 		`<td class="st fail" title="items out of order"><a class="trace" href="go-reference/traces/queue.fifo.txt">fail</a> <a class="vis" href="go-reference/traces/queue.fifo.html">visualisation</a></td>`,
 		`<a class="trace" href="cpython/traces/queue.fifo.txt">xfail</a>`,
 		`<td class="st unsupported"`, `<td class="st flaky" title="not recorded as flaky. ">`, `<td class="st absent">absent</td>`,
-		`3.11.7 (python)`, `absent: pypy3 not found in $PATH`,
+		`3.11.7 (python), 100 s`, `absent: pypy3 not found in $PATH`,
 		`<span class="pass">1 pass</span>`, `4 absent<br>`,
 		`only where implementations differ (3)`,
 	} {

@@ -41,7 +41,7 @@ table.only-differ tr.same { display: none; }
 <p><label><input type="checkbox" id="only-differ"> only where implementations differ ({{.Differ}})</label></p>
 <table class="matrix" id="matrix">
 <thead>
-<tr><th>behaviour</th><th>profile</th>{{range .Impls}}<th class="impl{{if or .Absent .Error}} absent{{end}}" title="{{.Source}}">{{if .Report}}<a href="{{.Report}}/summary.md">{{.Name}}</a>{{else}}{{.Name}}{{end}}<br><small>{{if .Version}}{{.Version}} ({{.Language}}){{end}}{{if .Absent}}absent: {{.Absent}}{{end}}{{if .Error}}error: {{.Error}}{{end}}</small>
+<tr><th>behaviour</th><th>profile</th>{{range .Impls}}<th class="impl{{if or .Absent .Error}} absent{{end}}" title="{{.Source}}">{{if .Report}}<a href="{{.Report}}/summary.md">{{.Name}}</a>{{else}}{{.Name}}{{end}}<br><small>{{if .Version}}{{.Version}} ({{.Language}}){{end}}{{if .Seconds}}, {{printf "%.0f" .Seconds}} s{{end}}{{if .Absent}}absent: {{.Absent}}{{end}}{{if .Error}}error: {{.Error}}{{end}}</small>
 <div class="counts">{{$t := .Totals}}{{range $s := statuses}}{{with index $t $s}}<span class="{{$s}}">{{.}} {{$s}}</span> {{end}}{{end}}</div></th>{{end}}</tr>
 </thead>
 <tbody>
