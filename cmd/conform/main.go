@@ -13,6 +13,11 @@
 //	                                   run the benchmark workloads, write
 //	                                   <out>/bench/<name>.txt, compare
 //	conform compare OLD NEW            gate: exit 1 on a significant regression
+//	conform matrix [flags] DIR...      run several implementations, write
+//	                                   <out>/matrix.html and matrix.json
+//	conform diff OLD NEW               what changed between two result sets;
+//	                                   exit 1 on a regression
+//	conform merge OUT DIR...           join the shards of a run (run --shard i/n)
 //
 // run and bench also write <out>/index.html: the behaviour × implementation
 // matrix and the benchmark charts of every report under <out>.
@@ -41,11 +46,16 @@ const usage = `usage:
   conform --impl DIR                        (short for conform run --impl DIR)
   conform run --impl DIR [--profile core|extended|robust|all] [--label-filter EXPR]
               [--time-scale X] [--out DIR] [--repeat N] [--update-expectations]
+              [--shard I/N] [--rerun-failed RESULTS] [--no-index]
   conform list [--markdown | --cpython-tests]
   conform scenario run FILE --impl DIR [--time-scale X] [--no-validate] [-v]
   conform bench --impl DIR [--vs DIR | --against-ref GITREF] [--count N] [--time T]
                 [--filter RE] [--out DIR] [--max-regression PCT] [--alpha A]
   conform compare OLD NEW [--max-regression PCT] [--alpha A]
+  conform matrix [--out DIR] [--jobs N] [--profile P] [--label-filter EXPR]
+                 [--time-scale X] [--impls FILE] DIR...
+  conform diff OLD NEW
+  conform merge OUT SHARD-DIR...
 `
 
 // errUsage is a command-line mistake: the message is printed with the usage.
@@ -85,6 +95,12 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return benchCmd(args[1:], stdout, stderr)
 	case "compare":
 		return compareCmd(args[1:], stdout)
+	case "matrix":
+		return matrixCmd(args[1:], stdout, stderr)
+	case "diff":
+		return diffCmd(args[1:], stdout)
+	case "merge":
+		return mergeCmd(args[1:], stdout)
 	case "scenario":
 		if len(args) < 2 || args[1] != "run" {
 			return fmt.Errorf("%w: scenario needs the subcommand run", errUsage)

@@ -137,6 +137,11 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "reports", "directory for reports")
 	update := fs.Bool("update-expectations", false, "rewrite expectations.json: drop xfails that pass, record failures as xfail")
 	repeat := fs.Int("repeat", 1, "run everything N times, each in its own process, and report behaviours whose verdict changed")
+	shard := fs.String("shard", "", "i/n: run only the i-th of n parts of the selected behaviours (conform merge joins the parts)")
+	// Runs side by side under one --out (conform matrix) would write the
+	// index at once, each reading the others' results half written.
+	noIndex := fs.Bool("no-index", false, "do not write <out>/index.html (conform matrix writes it once, after its runs)")
+	rerun := fs.String("rerun-failed", "", "results.json (or its directory): run only the behaviours that failed or were flaky there")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -153,6 +158,14 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	expr := joinFilters(label, *filter)
 	if _, err := types.ParseLabelFilter(expr); err != nil {
 		return fmt.Errorf("%w: --label-filter: %v", errUsage, firstLine(err.Error()))
+	}
+	expr, ok, err := restrict(expr, *rerun, *shard)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		fmt.Fprintf(stderr, "conform: nothing to run again: no selected behaviour failed in %s\n", *rerun)
+		return nil
 	}
 	switch {
 	case *repeat < 1:
@@ -202,7 +215,7 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	res := &report.Results{
 		Impl:    implInfo,
 		Profile: *profile, Filter: *filter, TimeScale: *scale, Started: started,
-		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported),
+		Behaviours: report.Judge(progress.outcomes, exp, suite.Unsupported), Shard: *shard,
 	}
 	dir := filepath.Join(*out, safeName(im.Name))
 	if err := writeTraces(dir, res); err != nil {
@@ -213,15 +226,17 @@ func runCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Table(stdout)
 	fmt.Fprintf(stdout, "reports: %s/{results.json,junit.xml,summary.md}\n", dir)
-	if err := writeIndex(*out, stdout); err != nil {
-		return err
+	if !*noIndex {
+		if err := writeIndex(*out, stdout); err != nil {
+			return err
+		}
 	}
 	if *update {
 		if err := updateExpectations(im, file, res); err != nil {
 			return err
 		}
 	}
-	if len(res.Behaviours) == 0 {
+	if len(res.Behaviours) == 0 && *shard == "" { // a shard may get no behaviour, when there are fewer than shards
 		fmt.Fprintf(stderr, "conform: no behaviour matched profile %q and filter %q\n", *profile, *filter)
 		return exitError(1)
 	}

@@ -135,6 +135,10 @@ type Results struct {
 	Behaviours []Behaviour    `json:"behaviours"`
 	Totals     map[string]int `json:"totals"`
 	Runs       int            `json:"runs,omitempty"` // how many runs were merged (conform run --repeat)
+	// Shard is "i/n" when the run checked the i-th of n parts of the
+	// behaviours its profile and filter select (conform run --shard), so that
+	// JoinShards can tell a missing or repeated part.
+	Shard string `json:"shard,omitempty"`
 }
 
 // Impl identifies the implementation in a report. The fields after Features
