@@ -118,6 +118,11 @@ func matrixCmd(args []string, stdout, stderr io.Writer) error {
 				t0 := time.Now()
 				results[i], im.Error = runOne(self, im, *out, runArgs, say)
 				im.Seconds = time.Since(t0).Seconds()
+				if im.Absent != "" {
+					im.Report = ""
+					say("conform matrix: %s: absent (%s)", im.Name, im.Absent)
+					continue
+				}
 				if im.Error != "" {
 					im.Report = ""
 					say("conform matrix: %s: error after %.0fs: %s", im.Name, im.Seconds, im.Error)
@@ -204,6 +209,17 @@ func runOne(self string, im *report.MatrixImpl, out string, args []string, say f
 	if _, failed := err.(*exec.ExitError); err != nil && !failed {
 		return nil, err.Error()
 	}
+	// A driver whose hello says it is not on this machine (runner.ErrAbsent,
+	// exit 127: an interpreter without the library) ran nothing; conform run
+	// says so on its stdout, the log.
+	if b, rerr := os.ReadFile(log.Name()); rerr == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if why, ok := strings.CutSuffix(line, " (nothing run)"); ok && strings.Contains(why, ": "+runner.ErrAbsent.Error()+": ") {
+				im.Absent = why
+				return nil, ""
+			}
+		}
+	}
 	res, rerr := readResults(dir)
 	if rerr != nil {
 		return nil, fmt.Sprintf("%s (%s)", strings.TrimPrefix(last, "conform: "), filepath.Join(dir, "conform.log"))
@@ -213,7 +229,8 @@ func runOne(self string, im *report.MatrixImpl, out string, args []string, say f
 
 // driverAbsent says why the driver of m cannot start, when its executable is
 // not installed ("" when it is, or will be built).
-// TODO: use harness/runner's sentinel error for an absent interpreter when it lands.
+// A driver that starts but says in its hello that it is absent is found by
+// its run (runOne).
 func driverAbsent(m *runner.Manifest) string {
 	prog := m.Driver[0]
 	switch {
