@@ -371,12 +371,17 @@ func (c *Conn) recvSpin(ctx context.Context, b []byte) (int, error) {
 		}
 		// The counts say there is something to read: so does the socket,
 		// unless they are off, which a receive that would block sets right.
+		// Only with the sent count read before it: a sender counts a message
+		// once it is written whole, so an empty socket proves that what that
+		// count holds was received, and nothing about a message sent since
+		// (counted as received, it would let the next one overtake it
+		// through the slot).
+		sent := d.sent.Load()
 		n, err := c.recvNow(b)
 		switch err {
 		case unix.EAGAIN:
-			r, s := d.recv.Load(), d.sent.Load()
-			if r != s {
-				d.recv.CompareAndSwap(r, s)
+			if r := d.recv.Load(); int64(sent-r) > 0 {
+				d.recv.CompareAndSwap(r, sent)
 			}
 		case unix.EINTR:
 		default:
