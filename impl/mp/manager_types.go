@@ -81,15 +81,21 @@ func (p *proxy) invoke(ctx context.Context, method string, args ...any) (any, er
 	}
 }
 
-// ctxError adds ctx's error to a wait's that ctx ended (ErrEmpty...).
+// ctxError adds ctx's error to a wait's that ctx ended (ErrEmpty...). The
+// server waits until ctx's deadline, so its answer may come before ctx's own
+// timer has marked ctx done: a deadline that has passed counts as ended.
 func ctxError(ctx context.Context, err error) error {
-	if err == nil || ctx.Err() == nil || errors.Is(err, ctx.Err()) || errors.Is(err, context.DeadlineExceeded) {
+	if err == nil || ctx == canceled || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	if ctx == canceled {
+	cerr := ctx.Err()
+	if dl, ok := ctx.Deadline(); cerr == nil && ok && !time.Now().Before(dl) {
+		cerr = context.DeadlineExceeded
+	}
+	if cerr == nil || errors.Is(err, cerr) {
 		return err
 	}
-	return &waitError{err, ctx.Err()}
+	return &waitError{err, cerr}
 }
 
 func (p *proxy) callMethod(method string, timeout int64, args []any) (any, error) {
