@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -343,8 +344,9 @@ func (v *ValueProxy) Set(value any) error { return v.exec(opValueSet, value) }
 
 // Acquire takes the lock, waiting until it is free or ctx ends: then it
 // fails with ctx's error. The server waits until ctx's deadline, if any,
-// and this process for ctx: a request that ctx ends first is abandoned
-// with its connection (a lock it acquires after all is released). A ctx
+// and this process for its answer; a request that a cancellation ends
+// first is abandoned with its connection (a lock it acquires after all is
+// released). A ctx
 // already done makes it only try. It fails with ErrClosed once the manager
 // is shut down.
 func (l *LockProxy) Acquire(ctx context.Context) error {
@@ -381,6 +383,20 @@ func (l *LockProxy) Acquire(ctx context.Context) error {
 		}
 		return waitResult(ctx, r.ok)
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			// The server times out at the same deadline: its answer is on
+			// its way. Abandoned, its acquire could still take the lock
+			// once another process frees it, and hold it until the
+			// goroutine below gave it back.
+			select {
+			case r := <-done:
+				if r.err != nil {
+					return r.err
+				}
+				return waitResult(ctx, r.ok)
+			case <-time.After(time.Second):
+			}
+		}
 		go func() {
 			// Acquired after all: give it back, as nobody holds it.
 			if r := <-done; r.ok {
