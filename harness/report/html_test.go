@@ -105,19 +105,7 @@ func checkPage(t *testing.T, page string) {
 // TestIndexRendersInChromium opens the page in headless Chromium and checks the
 // DOM it rendered, script included.
 func TestIndexRendersInChromium(t *testing.T) {
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed, and CI must run this test (.ci/run installs it)")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium); CI runs this test")
-	}
+	browser := chromium(t)
 	out := fixture(t)
 	path, err := WriteIndex(out)
 	if err != nil {
@@ -139,4 +127,20 @@ func TestIndexRendersInChromium(t *testing.T) {
 	if !strings.Contains(dom, `data-rendered="yes"`) || !strings.Contains(dom, "1 failure.") {
 		t.Errorf("the page's script did not run in %s:\n%s", browser, dom)
 	}
+}
+
+// chromium is the headless browser's path; the test is skipped without one,
+// except in CI, which installs it.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed, and CI must run this test (.ci/run installs it)")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); CI runs this test")
+	return ""
 }

@@ -109,19 +109,7 @@ func checkMatrixPage(t *testing.T, page string) {
 // TestMatrixToggleInChromium opens matrix.html#only-differ in headless
 // Chromium: the toggle is on, and the table hides the rows that agree.
 func TestMatrixToggleInChromium(t *testing.T) {
-	browser := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			browser = p
-			break
-		}
-	}
-	if browser == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed, and CI must run this test (.ci/run installs it)")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium); CI runs this test")
-	}
+	browser := chromium(t)
 	out, _ := matrixFixture(t)
 	abs, _ := filepath.Abs(filepath.Join(out, "matrix.html"))
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
